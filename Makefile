@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# `make` builds ./tlswatch; `sudo make test` installs what the tests need,
+# builds and runs every test. V=1 shows the commands.
+
+OUT := build
+CC ?= gcc
+CFLAGS ?= -g -O2
+WARN := -Wall -Wextra -Werror
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -Iuser
+LDLIBS := -lpcap
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+USER_SRCS := $(wildcard user/*.c)
+LIB_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+
+.DELETE_ON_ERROR:
+.PHONY: all clean test unit golden deps
+
+all: tlswatch
+
+tlswatch: $(OUT)/user/main.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT)/user/%.o: user/%.c | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUT)/tests
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJS) -lcmocka $(LDLIBS)
+
+$(OUT)/user $(OUT)/tests:
+	$(Q)mkdir -p $@
+
+# Packages the build and the tests need (Debian 12); a no-op when present.
+deps:
+	$(Q)tests/install-deps.sh
+
+unit: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+golden: tlswatch
+	$(Q)tests/golden/run.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)tests/run-all.sh $(UNIT_BINS)
+
+clean:
+	$(Q)rm -rf $(OUT) tlswatch
+
+-include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d)

@@ -1,0 +1,21 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Every test, in one run: unit tests, golden captures, command-line checks.
+# Prints a PASS/FAIL line per test and a closing "N passed, N failed".
+# Arguments: the unit-test binaries (make test passes them).
+set -u
+cd "$(dirname "$0")/.."
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+{
+	tests/run-unit.sh "$@"
+	tests/golden/run.sh
+	tests/cli.sh
+} 2>&1 | tee "$log"
+
+pass=$(grep -c '^PASS ' "$log")
+fail=$(grep -c '^FAIL ' "$log")
+echo
+echo "tests: $pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* Connection table: a hash of flows by address pair, an LRU list for
+ * eviction, and a min-heap of deadlines so that timeouts fire in time
+ * order, on capture time, whatever the number of connections. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "flows.h"
+
+struct flow {
+	struct flow *hnext;		/* hash chain */
+	struct flow *prev, *next;	/* LRU list, oldest first */
+	uint32_t heap_idx;		/* UINT32_MAX when not in the heap */
+	uint64_t deadline;
+	struct endpoint client, server;
+	uint64_t last_ts;
+	bool done;		/* reported: kept only to recognise the rest
+				 * of the connection */
+	bool fin[2], rst;
+	struct stream st[2];
+	struct session *sess;	/* NULL once done */
+};
+
+struct flows {
+	struct flows_config cfg;
+	struct flows_stats st;
+	struct flow **buckets;
+	uint32_t nbuckets;	/* power of two */
+	uint32_t seed;
+	uint32_t count;
+	struct flow *oldest, *newest;
+	struct flow **heap;
+	uint32_t heap_len;
+	uint64_t now;
+};
+
+#define NO_HEAP UINT32_MAX
+/* How far eviction looks from the oldest flow for a cheap victim. */
+#define EVICT_SCAN 16
+
+static bool port_watched(const struct flows *f, uint16_t port)
+{
+	return !f->cfg.ports || (f->cfg.ports[port >> 3] & (1u << (port & 7)));
+}
+
+static bool ep_eq(const struct endpoint *a, const struct endpoint *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       memcmp(a->addr, b->addr, 16) == 0;
+}
+
+/* Same hash for both directions: combine the two endpoints' hashes with
+ * an order-independent operation. Seeded so that crafted addresses
+ * cannot pile connections into one chain. */
+static uint32_t ep_hash(const struct endpoint *e, uint32_t seed)
+{
+	uint32_t h = seed ^ 2166136261u;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ e->addr[i]) * 16777619u;
+	h = (h ^ (e->port & 0xff)) * 16777619u;
+	h = (h ^ (e->port >> 8)) * 16777619u;
+	h ^= h >> 15;
+	h *= 0x2c1b3c6d;
+	h ^= h >> 12;
+	return h;
+}
+
+static uint32_t pair_hash(const struct flows *f, const struct endpoint *a,
+			  const struct endpoint *b)
+{
+	return (ep_hash(a, f->seed) + ep_hash(b, f->seed)) & (f->nbuckets - 1);
+}
+
+struct flows *flows_new(const struct flows_config *cfg)
+{
+	struct flows *f = calloc(1, sizeof(*f));
+	uint32_t n = 1024;
+
+	if (!f)
+		return NULL;
+	f->cfg = *cfg;
+	if (f->cfg.max_flows == 0)
+		f->cfg.max_flows = 65536;
+	while (n < f->cfg.max_flows && n < (1u << 24))
+		n <<= 1;
+	f->nbuckets = n;
+	f->buckets = calloc(n, sizeof(*f->buckets));
+	f->heap = calloc(f->cfg.max_flows, sizeof(*f->heap));
+	if (!f->buckets || !f->heap) {
+		flows_free(f);
+		return NULL;
+	}
+	if (getrandom(&f->seed, sizeof(f->seed), GRND_NONBLOCK) != sizeof(f->seed))
+		f->seed = 0x9e3779b9;
+	return f;
+}
+
+/* ---- deadline heap ---- */
+
+static void heap_swap(struct flows *f, uint32_t i, uint32_t j)
+{
+	struct flow *t = f->heap[i];
+
+	f->heap[i] = f->heap[j];
+	f->heap[j] = t;
+	f->heap[i]->heap_idx = i;
+	f->heap[j]->heap_idx = j;
+}
+
+static void heap_sift(struct flows *f, uint32_t i)
+{
+	while (i > 0 && f->heap[(i - 1) / 2]->deadline > f->heap[i]->deadline) {
+		heap_swap(f, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < f->heap_len && f->heap[l]->deadline < f->heap[m]->deadline)
+			m = l;
+		if (r < f->heap_len && f->heap[r]->deadline < f->heap[m]->deadline)
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(f, i, m);
+		i = m;
+	}
+}
+
+static void heap_remove(struct flows *f, struct flow *fl)
+{
+	uint32_t i = fl->heap_idx;
+
+	if (i == NO_HEAP)
+		return;
+	fl->heap_idx = NO_HEAP;
+	if (i != --f->heap_len) {
+		f->heap[i] = f->heap[f->heap_len];
+		f->heap[i]->heap_idx = i;
+		heap_sift(f, i);
+	}
+}
+
+/* Put the flow where its session's next deadline says. */
+static void heap_update(struct flows *f, struct flow *fl)
+{
+	uint64_t d = fl->sess ? session_deadline(fl->sess) : 0;
+
+	if (d == 0) {
+		heap_remove(f, fl);
+		return;
+	}
+	fl->deadline = d;
+	if (fl->heap_idx == NO_HEAP) {
+		fl->heap_idx = f->heap_len;
+		f->heap[f->heap_len++] = fl;
+	}
+	heap_sift(f, fl->heap_idx);
+}
+
+/* ---- table ---- */
+
+static void lru_unlink(struct flows *f, struct flow *fl)
+{
+	if (fl->prev)
+		fl->prev->next = fl->next;
+	else
+		f->oldest = fl->next;
+	if (fl->next)
+		fl->next->prev = fl->prev;
+	else
+		f->newest = fl->prev;
+	fl->prev = fl->next = NULL;
+}
+
+static void lru_append(struct flows *f, struct flow *fl)
+{
+	fl->prev = f->newest;
+	fl->next = NULL;
+	if (f->newest)
+		f->newest->next = fl;
+	else
+		f->oldest = fl;
+	f->newest = fl;
+}
+
+static struct flow *lookup(struct flows *f, const struct endpoint *a,
+			   const struct endpoint *b)
+{
+	struct flow *fl = f->buckets[pair_hash(f, a, b)];
+
+	for (; fl; fl = fl->hnext)
+		if ((ep_eq(&fl->client, a) && ep_eq(&fl->server, b)) ||
+		    (ep_eq(&fl->client, b) && ep_eq(&fl->server, a)))
+			return fl;
+	return NULL;
+}
+
+static void add_stream_stats(struct stream_stats *sum,
+			     const struct stream_stats *s)
+{
+	sum->segments += s->segments;
+	sum->retransmitted += s->retransmitted;
+	sum->conflicts += s->conflicts;
+	sum->out_of_order += s->out_of_order;
+	sum->gap_bytes += s->gap_bytes;
+	sum->truncated_bytes += s->truncated_bytes;
+	sum->forced_gaps += s->forced_gaps;
+	sum->ignored += s->ignored;
+}
+
+/* Keep the flow only as a marker: its outcome is out. */
+static void retire(struct flows *f, struct flow *fl)
+{
+	for (int i = 0; i < 2; i++) {
+		add_stream_stats(&f->st.stream, &fl->st[i].st);
+		stream_free(&fl->st[i]);
+		stream_init(&fl->st[i]);
+	}
+	if (fl->sess) {
+		session_free(fl->sess);
+		free(fl->sess);
+		fl->sess = NULL;
+	}
+	fl->done = true;
+	heap_remove(f, fl);
+}
+
+static void report(struct flows *f, struct flow *fl)
+{
+	struct session *s = fl->sess;
+
+	if (!f->cfg.ports && !session_client_hello_seen(s))
+		f->st.not_hello++;
+	else
+		f->cfg.report(f->cfg.ctx, s);
+	s->reported = true;
+	retire(f, fl);
+}
+
+static void destroy(struct flows *f, struct flow *fl)
+{
+	struct flow **pp = &f->buckets[pair_hash(f, &fl->client, &fl->server)];
+
+	retire(f, fl);
+	while (*pp != fl)
+		pp = &(*pp)->hnext;
+	*pp = fl->hnext;
+	lru_unlink(f, fl);
+	f->count--;
+	free(fl);
+}
+
+/* Make room: among the oldest few, drop a finished marker first, then a
+ * connection whose client has sent nothing (a SYN flood must not push
+ * real handshakes out), else the oldest, which is reported as unknown. */
+static void evict(struct flows *f)
+{
+	struct flow *victim = f->oldest, *fl = f->oldest;
+
+	for (int i = 0; fl && i < EVICT_SCAN; i++, fl = fl->next) {
+		if (fl->done) {
+			victim = fl;
+			break;
+		}
+		if (!victim->done && victim->sess->side[SIDE_CLIENT].bytes &&
+		    !fl->sess->side[SIDE_CLIENT].bytes)
+			victim = fl;
+	}
+	if (!victim)
+		return;
+	if (!victim->done) {
+		f->st.evicted++;
+		session_lost(victim->sess, f->now);
+		report(f, victim);
+	}
+	destroy(f, victim);
+}
+
+static struct flow *create(struct flows *f, const struct endpoint *client,
+			   const struct endpoint *server, uint64_t ts)
+{
+	struct flow *fl;
+	uint32_t h;
+
+	if (f->count >= f->cfg.max_flows)
+		evict(f);
+	fl = calloc(1, sizeof(*fl));
+	if (!fl)
+		return NULL;
+	fl->sess = malloc(sizeof(*fl->sess));
+	if (!fl->sess) {
+		free(fl);
+		return NULL;
+	}
+	fl->client = *client;
+	fl->server = *server;
+	fl->heap_idx = NO_HEAP;
+	stream_init(&fl->st[0]);
+	stream_init(&fl->st[1]);
+	session_init(fl->sess, client, server, ts, f->cfg.timeout_us);
+	h = pair_hash(f, client, server);
+	fl->hnext = f->buckets[h];
+	f->buckets[h] = fl;
+	lru_append(f, fl);
+	f->count++;
+	f->st.flows++;
+	return fl;
+}
+
+/* Without its SYN, a connection is followed only from a ClientHello:
+ * anything else is the middle of a connection opened before the capture. */
+static bool opens_with_hello(const struct segment *seg)
+{
+	const uint8_t *p = seg->data;
+
+	if (seg->caplen >= 6 && p[0] == TLS_CT_HANDSHAKE && p[1] == 3 &&
+	    p[5] == TLS_HS_CLIENT_HELLO)
+		return true;
+	return seg->caplen >= 3 && (p[0] & 0x80) && p[2] == 1;
+}
+
+/* Which end is the client, for a segment of a connection not yet known;
+ * false when the connection is not to be followed. */
+static bool pick_client(const struct flows *f, const struct segment *seg,
+			bool *src_is_client)
+{
+	bool syn = seg->flags & TCPF_SYN, ack = seg->flags & TCPF_ACK;
+
+	if (seg->dir != SEG_DIR_UNKNOWN)
+		*src_is_client = seg->dir == SEG_DIR_FROM_CLIENT;
+	else if (syn)
+		*src_is_client = !ack;
+	else if (f->cfg.ports && port_watched(f, seg->dst.port))
+		*src_is_client = true;
+	else if (f->cfg.ports && port_watched(f, seg->src.port))
+		*src_is_client = false;
+	else
+		*src_is_client = true;
+	if (!syn && !(*src_is_client && seg->len && opens_with_hello(seg)))
+		return false;
+	return port_watched(f, *src_is_client ? seg->dst.port : seg->src.port);
+}
+
+static void maybe_report(struct flows *f, struct flow *fl)
+{
+	if (fl->sess && session_ready(fl->sess))
+		report(f, fl);
+	else
+		heap_update(f, fl);
+}
+
+void flows_advance(struct flows *f, uint64_t now)
+{
+	if (now > f->now)
+		f->now = now;
+	while (f->heap_len && f->heap[0]->deadline <= f->now) {
+		struct flow *fl = f->heap[0];
+
+		session_tick(fl->sess, fl->deadline);
+		maybe_report(f, fl);
+	}
+}
+
+int flows_segment(void *fp, const struct segment *seg)
+{
+	struct flows *f = fp;
+	struct flow *fl;
+	enum side_id side;
+	uint32_t seq = seg->seq;
+
+	f->st.segments++;
+	flows_advance(f, seg->ts_us);
+	fl = lookup(f, &seg->src, &seg->dst);
+	if (fl && fl->done && (seg->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN) {
+		destroy(f, fl);	/* the 4-tuple is reused */
+		fl = NULL;
+	}
+	if (!fl) {
+		bool src_is_client;
+
+		if (!pick_client(f, seg, &src_is_client)) {
+			if (seg->len)
+				f->st.midstream++;
+			return 0;
+		}
+		if (f->cfg.ignore &&
+		    f->cfg.ignore(f->cfg.ctx, src_is_client ? &seg->src : &seg->dst))
+			return 0;
+		fl = src_is_client ? create(f, &seg->src, &seg->dst, seg->ts_us) :
+				     create(f, &seg->dst, &seg->src, seg->ts_us);
+		if (!fl)
+			return 0;
+	}
+	side = ep_eq(&seg->src, &fl->client) ? SIDE_CLIENT : SIDE_SERVER;
+	fl->last_ts = seg->ts_us;
+	lru_unlink(f, fl);
+	lru_append(f, fl);
+	if (seg->flags & TCPF_RST)
+		fl->rst = true;
+	if (seg->flags & TCPF_FIN)
+		fl->fin[side] = true;
+	if (fl->done) {
+		if (fl->rst || (fl->fin[0] && fl->fin[1]))
+			destroy(f, fl);
+		return 0;
+	}
+	session_tick(fl->sess, seg->ts_us);
+	if (seg->flags & TCPF_SYN) {
+		seq++;
+		stream_start(&fl->st[side], seq);
+	}
+	if (seg->len)
+		stream_add(&fl->st[side], seq, seg->data, seg->caplen, seg->len,
+			   &session_sink, &fl->sess->side[side]);
+	if (seg->flags & (TCPF_FIN | TCPF_RST)) {
+		/* Nothing more will fill this side's holes. */
+		stream_flush(&fl->st[side], &session_sink,
+			     &fl->sess->side[side]);
+		session_close(fl->sess, side,
+			      seg->flags & TCPF_RST ? CLOSE_RST : CLOSE_FIN,
+			      seg->ts_us);
+	}
+	maybe_report(f, fl);
+	if (fl->done && (fl->rst || (fl->fin[0] && fl->fin[1])))
+		destroy(f, fl);
+	return 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct flow *x = *(struct flow *const *)a;
+	const struct flow *y = *(struct flow *const *)b;
+
+	if (x->sess->first_ts != y->sess->first_ts)
+		return x->sess->first_ts < y->sess->first_ts ? -1 : 1;
+	return 0;
+}
+
+void flows_finish(struct flows *f)
+{
+	struct flow **open;
+	uint32_t n = 0;
+
+	flows_advance(f, f->now);
+	open = calloc(f->count ? f->count : 1, sizeof(*open));
+	for (struct flow *fl = f->oldest; fl; fl = fl->next) {
+		if (fl->done)
+			continue;
+		for (int i = 0; i < 2; i++)
+			stream_flush(&fl->st[i], &session_sink,
+				     &fl->sess->side[i]);
+		session_end(fl->sess, f->now);
+		if (open)
+			open[n++] = fl;
+		else
+			report(f, fl);
+	}
+	if (open) {
+		qsort(open, n, sizeof(*open), by_start);
+		for (uint32_t i = 0; i < n; i++)
+			report(f, open[i]);
+		free(open);
+	}
+}
+
+const struct flows_stats *flows_stats(struct flows *f)
+{
+	return &f->st;
+}
+
+uint32_t flows_active(const struct flows *f)
+{
+	return f->count;
+}
+
+void flows_free(struct flows *f)
+{
+	if (!f)
+		return;
+	while (f->oldest)
+		destroy(f, f->oldest);
+	free(f->buckets);
+	free(f->heap);
+	free(f);
+}

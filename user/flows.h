@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The connection table: segments in, one session per TCP connection,
+ * reports out when each outcome is due. Memory is bounded by max_flows;
+ * what is pushed out is counted and, if undecided, reported as unknown. */
+#ifndef TLSWATCH_FLOWS_H
+#define TLSWATCH_FLOWS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "segment.h"
+#include "session.h"
+#include "stream.h"
+
+struct flows_config {
+	/* Watched server ports; without any, every connection is followed
+	 * and only those opening with a ClientHello are reported. */
+	const uint8_t *ports;	/* 65536-bit map, or NULL for "any" */
+	uint64_t timeout_us;	/* --handshake-timeout */
+	uint32_t max_flows;
+	/* Clients to leave out (--exclude), or NULL. */
+	bool (*ignore)(void *ctx, const struct endpoint *client);
+	/* Called for every decided connection, in the order outcomes fall
+	 * due; the session is valid during the call only. */
+	void (*report)(void *ctx, const struct session *s);
+	void *ctx;
+};
+
+struct flows_stats {
+	uint64_t segments;
+	uint64_t flows;		/* connections followed */
+	uint64_t evicted;	/* undecided connections pushed out by the
+				 * table limit: reported as unknown */
+	uint64_t midstream;	/* payload segments of connections seen
+				 * without their start that did not open with
+				 * a ClientHello: ignored */
+	uint64_t not_hello;	/* without --port: connections whose client
+				 * did not open with a ClientHello */
+	struct stream_stats stream;	/* summed over finished streams */
+};
+
+struct flows;
+
+struct flows *flows_new(const struct flows_config *cfg);
+/* Has the segment_fn shape; always returns 0. */
+int flows_segment(void *f, const struct segment *seg);
+/* The clock moved to now (capture time): fire what is due. */
+void flows_advance(struct flows *f, uint64_t now);
+/* The capture is over: report every connection still open. */
+void flows_finish(struct flows *f);
+const struct flows_stats *flows_stats(struct flows *f);
+uint32_t flows_active(const struct flows *f);
+void flows_free(struct flows *f);
+
+#endif

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "report.h"
+
+const char *endpoint_ip(const struct endpoint *e, char *buf, size_t len)
+{
+	if (!inet_ntop(e->family == AF_INET6 ? AF_INET6 : AF_INET, e->addr,
+		       buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+const char *format_time(uint64_t ts_us, char *buf, size_t len)
+{
+	time_t sec = ts_us / 1000000;
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (unsigned)(ts_us % 1000000));
+	return buf;
+}
+
+bool report_by_default(const struct session *s)
+{
+	return s->outcome == OUTCOME_FAILED || s->outcome == OUTCOME_UNKNOWN ||
+	       s->outcome == OUTCOME_INCOMPLETE;
+}
+
+static void endpoint_json(struct json *j, const char *k,
+			  const struct endpoint *e)
+{
+	char ip[64];
+
+	json_object_begin(j, k);
+	json_string(j, "ip", endpoint_ip(e, ip, sizeof(ip)));
+	json_uint(j, "port", e->port);
+	json_object_end(j);
+}
+
+static void version_json(struct json *j, const char *k, uint16_t v)
+{
+	char b[8];
+
+	json_string(j, k, tls_version_str(v, b));
+}
+
+static void alpn_json(struct json *j, const struct tls_alpn_list *a)
+{
+	json_array_begin(j, "alpn");
+	for (int i = 0; i < a->n; i++)
+		json_bytes(j, NULL, a->name[i], a->len[i]);
+	json_array_end(j);
+}
+
+static void client_hello_json(struct json *j, const struct tls_client_hello *ch)
+{
+	char b[12];
+
+	json_object_begin(j, "client_hello");
+	version_json(j, "version", ch->version);
+	version_json(j, "legacy_version", ch->legacy_version);
+	version_json(j, "record_version",
+		     ch->sslv2_format ? TLS_V_SSL2 : ch->record_version);
+	json_array_begin(j, "supported_versions");
+	for (int i = 0; i < ch->n_versions; i++)
+		version_json(j, NULL, ch->versions[i]);
+	json_array_end(j);
+	json_array_begin(j, "ciphers");
+	for (int i = 0; i < ch->n_ciphers; i++) {
+		snprintf(b, sizeof(b), ch->cipher_width == 3 ? "0x%06x" : "0x%04x",
+			 ch->ciphers[i]);
+		json_string(j, NULL, b);
+	}
+	json_array_end(j);
+	if (ch->has_sni)
+		json_bytes(j, "sni", ch->sni, ch->sni_len);
+	else
+		json_null(j, "sni");
+	alpn_json(j, &ch->alpn);
+	json_bool(j, "fallback_scsv", ch->fallback_scsv);
+	json_object_end(j);
+}
+
+static void server_hello_json(struct json *j, const struct session *s)
+{
+	char b[8];
+
+	json_object_begin(j, "server_hello");
+	version_json(j, "version", s->sh.version);
+	snprintf(b, sizeof(b), "0x%04x", s->sh.cipher);
+	json_string(j, "cipher", b);
+	if (s->sh.has_alpn)
+		alpn_json(j, &s->sh.alpn);
+	if (s->hrr)
+		json_bool(j, "hello_retry", true);
+	json_object_end(j);
+}
+
+static void alert_json(struct json *j, const struct session_alert *a)
+{
+	json_object_begin(j, "alert");
+	json_string(j, "from", a->from == SIDE_CLIENT ? "client" : "server");
+	if (a->encrypted) {
+		json_null(j, "level");
+		json_null(j, "code");
+		json_null(j, "name");
+	} else {
+		json_string(j, "level", alert_level_name(a->level));
+		json_uint(j, "code", a->code);
+		json_string(j, "name", tls_alert_name(a->code));
+	}
+	json_bool(j, "encrypted", a->encrypted);
+	json_object_end(j);
+}
+
+/* The connection ended during the handshake: who closed first, and how. */
+static bool closed_in_handshake(const struct session *s)
+{
+	return s->closing && s->outcome != OUTCOME_ESTABLISHED;
+}
+
+void report_json(struct json *j, const struct session *s)
+{
+	const struct session_side *c = &s->side[SIDE_CLIENT];
+	const struct session_side *sv = &s->side[SIDE_SERVER];
+	char t[40];
+
+	json_object_begin(j, NULL);
+	json_string(j, "event", "connection");
+	json_string(j, "time", format_time(s->decided_ts, t, sizeof(t)));
+	endpoint_json(j, "client", &s->client);
+	endpoint_json(j, "server", &s->server);
+	json_string(j, "outcome", outcome_name(s->outcome));
+	json_string(j, "reason", reason_name(s->reason));
+	if (s->detail)
+		json_string(j, "detail", s->detail);
+	if (s->alert.valid)
+		alert_json(j, &s->alert);
+	json_string(j, "stage", stage_name(s->stage));
+	if (s->ch)
+		client_hello_json(j, s->ch);
+	if (s->has_sh || s->hrr)
+		server_hello_json(j, s);
+	json_fixed(j, "duration_ms", s->decided_ts - s->first_ts, 3);
+	json_object_begin(j, "bytes");
+	json_uint(j, "from_client", c->bytes);
+	json_uint(j, "from_server", sv->bytes);
+	json_object_end(j);
+	if (closed_in_handshake(s)) {
+		json_object_begin(j, "close");
+		json_string(j, "by", s->first_close == SIDE_CLIENT ? "client" :
+			    "server");
+		json_string(j, "how", s->side[s->first_close].close == CLOSE_RST ?
+			    "rst" : "fin");
+		json_object_end(j);
+	}
+	json_string(j, "capture", capture_name(s->capture));
+	json_object_end(j);
+}
+
+/* Printable SNI: bytes outside printable ASCII become '?', so that a
+ * hostile name cannot drive the terminal. */
+static void sni_text(const struct tls_client_hello *ch, char *buf, size_t len)
+{
+	size_t n = ch->sni_len < len - 1 ? ch->sni_len : len - 1;
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = ch->sni[i] >= 0x21 && ch->sni[i] < 0x7f ? ch->sni[i] : '?';
+	buf[n] = '\0';
+}
+
+void report_text(const struct session *s, char *buf, size_t len)
+{
+	char t[40], ip[64], what[64], alert[64] = "", ver[16] = "", sni[260] = "";
+	const char *r = reason_name(s->reason);
+
+	format_time(s->decided_ts, t, sizeof(t));
+	endpoint_ip(&s->client, ip, sizeof(ip));
+	snprintf(what, sizeof(what), "%s", r ? r : outcome_name(s->outcome));
+	if (s->detail)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+			 "(%s)", s->detail);
+	if (s->alert.valid && s->alert.encrypted)
+		snprintf(alert, sizeof(alert), " %s:encrypted",
+			 s->alert.from == SIDE_CLIENT ? "client" : "server");
+	else if (s->alert.valid) {
+		const char *name = tls_alert_name(s->alert.code);
+
+		snprintf(alert, sizeof(alert), " %s:%s(%u)",
+			 s->alert.from == SIDE_CLIENT ? "client" : "server",
+			 name ? name : "unassigned", s->alert.code);
+	}
+	if (s->ch) {
+		char b[8];
+
+		snprintf(ver, sizeof(ver), " %s", tls_version_str(s->ch->version, b));
+		if (s->ch->has_sni) {
+			sni[0] = ' ';
+			sni_text(s->ch, sni + 1, sizeof(sni) - 1);
+		}
+	}
+	/* Date and microseconds are in --json; people want the time of day. */
+	snprintf(buf, len, "%.12s %s%s%s:%u > :%u %s%s%s%s%s", t + 11,
+		 s->client.family == AF_INET6 ? "[" : "", ip,
+		 s->client.family == AF_INET6 ? "]" : "", s->client.port,
+		 s->server.port, what, alert, ver, sni,
+		 s->ch && s->ch->fallback_scsv ? " fallback_scsv" : "");
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* One connection's outcome, as a JSON event or a line for people. */
+#ifndef TLSWATCH_REPORT_H
+#define TLSWATCH_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "json.h"
+#include "session.h"
+
+/* "203.0.113.7" or "2001:db8::1"; buf >= 46 bytes. */
+const char *endpoint_ip(const struct endpoint *e, char *buf, size_t len);
+/* RFC 3339 UTC with microseconds; buf >= 32 bytes. */
+const char *format_time(uint64_t ts_us, char *buf, size_t len);
+
+/* Is this outcome printed without --all? */
+bool report_by_default(const struct session *s);
+
+void report_json(struct json *j, const struct session *s);
+/* One line, without its newline, into buf. */
+void report_text(const struct session *s, char *buf, size_t len);
+
+#endif
