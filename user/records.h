@@ -48,7 +48,7 @@ struct records {
 	bool encrypted;		/* handshake records are encrypted (after this
 				 * side's ChangeCipherSpec, TLS 1.2 and older) */
 	/* Bytes of the current record header (or sniff/SSLv2 prefix). */
-	uint8_t hdr[8];
+	uint8_t hdr[TLS_SNIFF_MAX_LEN];
 	uint8_t hdr_len;
 	struct tls_record_header cur;	/* current record, when in_body */
 	bool in_body;

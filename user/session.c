@@ -144,6 +144,11 @@ static void decide_on_close(struct session *s)
 		decide(s, OUTCOME_NO_DATA, REASON_NONE);
 		return;
 	}
+	if (s->client_kind == SNIFF_NEED_MORE) {
+		/* Too few bytes to tell what they were, and none of TLS. */
+		fail(s, REASON_NOT_TLS, tls_sniff_name(SNIFF_UNKNOWN));
+		return;
+	}
 	if (s->client_kind == SNIFF_SSLV2 && !s->has_sh) {
 		fail(s, REASON_SSLV2, NULL);
 		return;
@@ -171,6 +176,8 @@ static void decide_on_timeout(struct session *s)
 {
 	if (s->side[SIDE_CLIENT].bytes == 0)
 		decide(s, OUTCOME_NO_DATA, REASON_NONE);
+	else if (s->client_kind == SNIFF_NEED_MORE)
+		fail(s, REASON_NOT_TLS, tls_sniff_name(SNIFF_UNKNOWN));
 	else if (tls13_client_rejected(s))
 		fail_alert(s, SIDE_CLIENT, true, 0, 0);
 	else

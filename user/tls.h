@@ -186,6 +186,9 @@ enum tls_sniff {
 /* Decides with as few bytes as possible; SNIFF_NEED_MORE only while the
  * bytes so far could still be the start of more than one kind. */
 enum tls_sniff tls_sniff(const uint8_t *p, size_t len);
+/* tls_sniff() has decided by this many bytes: the longest prefix it looks
+ * for is the HTTP/2 preface "PRI * HTTP/2.0". */
+#define TLS_SNIFF_MAX_LEN 14
 /* "http", "ssh", "proxy", "unknown", "tls", "sslv2". */
 const char *tls_sniff_name(enum tls_sniff s);
 

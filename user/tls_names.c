@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Names for TLS codes, as the IANA TLS parameters registry spells them,
- * so that output matches what operators find in RFCs and server logs. */
+/* Names for TLS codes. Alerts are spelled as in the IANA registry and
+ * the RFCs, which is also how OpenSSL and nginx log them, so that an
+ * operator can match our output against the server's log. */
 #include <stdio.h>
 
 #include "tls.h"

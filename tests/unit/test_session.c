@@ -499,6 +499,26 @@ static void not_tls_http(void **state)
 	assert_string_equal(s.detail, "http");
 }
 
+/* Two bytes and a close: too few to be TLS. */
+static void not_tls_short(void **state)
+{
+	(void)state;
+	feed(C, "\r\n", 2);
+	assert_int_equal(s.outcome, OUTCOME_NONE);
+	close_(C, CLOSE_RST);
+	assert_failed(REASON_NOT_TLS, STAGE_NONE);
+	assert_string_equal(s.detail, "unknown");
+}
+
+/* The HTTP/2 preface needs 14 bytes to be told from HTTP/1. */
+static void not_tls_h2_preface(void **state)
+{
+	(void)state;
+	feed(C, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	assert_failed(REASON_NOT_TLS, STAGE_NONE);
+	assert_string_equal(s.detail, "http");
+}
+
 static void server_answers_http(void **state)
 {
 	(void)state;
@@ -611,6 +631,8 @@ int main(void)
 		T(no_data_timeout),
 		T(timeout),
 		T(not_tls_http),
+		T(not_tls_short),
+		T(not_tls_h2_preface),
 		T(server_answers_http),
 		T(sslv2_unanswered),
 		T(malformed_hello),
