@@ -23,7 +23,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test unit golden deps
+.PHONY: all clean test unit golden deps test-deps
 
 all: tlswatch
 
@@ -42,9 +42,13 @@ $(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUT)/tests
 $(OUT)/user $(OUT)/tests:
 	$(Q)mkdir -p $@
 
-# Packages the build and the tests need (Debian 12); a no-op when present.
+# Packages the build (deps) and the tests (test-deps) need on Debian 12;
+# no-ops when present.
 deps:
-	$(Q)tests/install-deps.sh
+	$(Q)tests/install-deps.sh build
+
+test-deps:
+	$(Q)tests/install-deps.sh test
 
 unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
@@ -52,7 +56,7 @@ unit: $(UNIT_BINS)
 golden: tlswatch
 	$(Q)tests/golden/run.sh
 
-test: deps
+test: test-deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
 	$(Q)tests/run-all.sh $(UNIT_BINS)
 

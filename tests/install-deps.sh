@@ -1,12 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# Install the Debian 12 packages that building and testing tlswatch need.
-# Does nothing when they are all present; needs root otherwise.
+# Install the Debian 12 packages tlswatch needs: "build" for building it,
+# "test" for building and running every test. Does nothing when they are
+# all present; needs root otherwise.
 set -eu
 
-pkgs="gcc make pkg-config libpcap-dev libcmocka-dev clang llvm libbpf-dev
-bpftool libelf-dev zlib1g-dev nginx-light openssl gnutls-bin curl tcpdump
-tshark python3 jq iproute2"
+build="gcc make pkg-config libpcap-dev"
+test="$build libcmocka-dev jq nginx-light openssl gnutls-bin curl tcpdump
+tshark python3 iproute2"
+
+case "${1:-}" in
+build) pkgs=$build ;;
+test) pkgs=$test ;;
+*)
+	echo "usage: $0 build|test" >&2
+	exit 2
+	;;
+esac
 
 missing=""
 for p in $pkgs; do

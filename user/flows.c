@@ -409,6 +409,11 @@ int flows_segment(void *fp, const struct segment *seg)
 		return 0;
 	}
 	session_tick(fl->sess, seg->ts_us);
+	/* What the peer acknowledges is where the other side's bytes start:
+	 * it beats a SYN-ACK with another initial sequence number (a
+	 * middlebox or a restarted server answering the same SYN). */
+	if ((seg->flags & (TCPF_ACK | TCPF_RST)) == TCPF_ACK)
+		stream_restart(&fl->st[!side], seg->ack);
 	if (seg->flags & TCPF_SYN) {
 		seq++;
 		stream_start(&fl->st[side], seq);

@@ -6,6 +6,15 @@
 
 #include "records.h"
 
+/* Message buffers of all directions together stay under this. */
+static uint64_t mem_limit = 64ULL << 20;
+static uint64_t mem_used;
+
+void records_set_mem_limit(uint64_t total)
+{
+	mem_limit = total;
+}
+
 void records_init(struct records *r, const struct records_ops *ops, void *ctx)
 {
 	memset(r, 0, sizeof(*r));
@@ -15,6 +24,7 @@ void records_init(struct records *r, const struct records_ops *ops, void *ctx)
 
 void records_free(struct records *r)
 {
+	mem_used -= r->hs_cap;
 	free(r->hs);
 	r->hs = NULL;
 	r->hs_cap = r->hs_len = 0;
@@ -27,7 +37,8 @@ static void lose(struct records *r, const char *why)
 	r->ops->lost(r->ctx, why);
 }
 
-/* Append to the message buffer, growing it up to RECORDS_MAX_HS. */
+/* Append to the message buffer, growing it up to RECORDS_MAX_HS within
+ * the shared limit; false when it cannot grow. */
 static bool hs_append(struct records *r, const uint8_t *p, uint32_t n)
 {
 	if (r->hs_len + n > r->hs_cap) {
@@ -38,11 +49,17 @@ static bool hs_append(struct records *r, const uint8_t *p, uint32_t n)
 			cap *= 2;
 		if (cap > RECORDS_MAX_HS + TLS_HS_HEADER_LEN)
 			cap = RECORDS_MAX_HS + TLS_HS_HEADER_LEN;
-		if (r->hs_len + n > cap)
+		if (r->hs_len + n > cap ||
+		    mem_used - r->hs_cap + cap > mem_limit) {
+			r->mem_refused = true;
 			return false;
+		}
 		nb = realloc(r->hs, cap);
-		if (!nb)
+		if (!nb) {
+			r->mem_refused = true;
 			return false;
+		}
+		mem_used = mem_used - r->hs_cap + cap;
 		r->hs = nb;
 		r->hs_cap = cap;
 	}
@@ -244,7 +261,7 @@ static void sslv2_bytes(struct records *r, const uint8_t *p, uint32_t n)
 			if (take > n)
 				take = n;
 			if (!hs_append(r, p, take)) {
-				lose(r, "framing");
+				lose(r, "truncated");
 				return;
 			}
 			p += take;
@@ -262,7 +279,7 @@ static void sslv2_bytes(struct records *r, const uint8_t *p, uint32_t n)
 		if (take > n)
 			take = n;
 		if (!hs_append(r, p, take)) {
-			lose(r, "framing");
+			lose(r, "truncated");
 			return;
 		}
 		p += take;

@@ -58,6 +58,7 @@ struct records {
 	uint32_t hs_len, hs_cap;
 	bool hs_lost;		/* the message did not fit: follow it bodiless */
 	bool hs_skip;		/* bytes went missing: skip to the next record */
+	bool mem_refused;	/* a message was not kept: memory limit */
 	/* Plaintext alert body (2 bytes) being rebuilt. */
 	uint8_t alert[2];
 	uint8_t alert_len;
@@ -67,6 +68,10 @@ struct records {
 	const struct records_ops *ops;
 	void *ctx;
 };
+
+/* Bytes all directions together may hold for messages being rebuilt
+ * (default 64 MiB); a message that does not fit comes without a body. */
+void records_set_mem_limit(uint64_t total);
 
 void records_init(struct records *r, const struct records_ops *ops, void *ctx);
 void records_free(struct records *r);

@@ -298,6 +298,14 @@ static void client_hello(struct session *s, const uint8_t *body, uint32_t len)
 		decide(s, OUTCOME_UNKNOWN, REASON_NONE);
 		return;
 	}
+	if (!body && s->side[SIDE_CLIENT].rec.mem_refused) {
+		/* Not kept for want of memory: nothing can be said of it. */
+		free(s->ch);
+		s->ch = NULL;
+		s->side[SIDE_CLIENT].truncated = true;
+		decide(s, OUTCOME_UNKNOWN, REASON_NONE);
+		return;
+	}
 	rc = body ? tls_parse_client_hello(body, len, s->ch) : TLS_MALFORMED;
 	if (rc != TLS_OK) {
 		free(s->ch);
@@ -313,6 +321,11 @@ static void server_hello(struct session *s, const uint8_t *body, uint32_t len)
 {
 	struct tls_server_hello sh;
 
+	if (!body && s->side[SIDE_SERVER].rec.mem_refused) {
+		s->side[SIDE_SERVER].truncated = true;
+		decide(s, OUTCOME_UNKNOWN, REASON_NONE);
+		return;
+	}
 	if (!body || tls_parse_server_hello(body, len, &sh) != TLS_OK) {
 		fail(s, REASON_MALFORMED, "server_hello");
 		return;

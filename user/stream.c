@@ -63,6 +63,14 @@ void stream_start(struct stream *s, uint32_t next_seq)
 	s->next = next_seq;
 }
 
+void stream_restart(struct stream *s, uint32_t next_seq)
+{
+	if (s->delivered || s->pending_count)
+		return;
+	s->started = true;
+	s->next = next_seq;
+}
+
 static int32_t rel(const struct stream *s, uint32_t seq)
 {
 	return (int32_t)(seq - s->next);

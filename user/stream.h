@@ -66,6 +66,10 @@ void stream_init(struct stream *s);
 /* The next expected sequence number, known from the SYN (its seq + 1).
  * Without it, the first segment added starts the stream. */
 void stream_start(struct stream *s, uint32_t next_seq);
+/* While nothing has been delivered or held yet: start at next_seq even
+ * if the stream has started (the peer acknowledged a different initial
+ * sequence number than a SYN seen earlier said). */
+void stream_restart(struct stream *s, uint32_t next_seq);
 /* A segment: data holds caplen captured bytes of a payload of len bytes
  * starting at seq. Delivers whatever became contiguous. */
 void stream_add(struct stream *s, uint32_t seq, const uint8_t *data,

@@ -597,8 +597,7 @@ http {
 EOF
 
 wait_listen() {  # port [pid]
-  local i
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     [[ -n $(ss -Hltn "( sport = :$1 )") ]] && return 0
     if [[ -n ${2:-} ]] && ! kill -0 "$2" 2>/dev/null; then log "server for port $1 died"; return 1; fi
     sleep 0.1
@@ -627,8 +626,7 @@ cap_start() {  # file filter
   : >"$TMP/tcpdump.err"
   tcpdump -i lo -s 0 -U --immediate-mode -Z root -w "$1" "$2" 2>"$TMP/tcpdump.err" &
   TCPDUMP_PID=$!
-  local i
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     grep -q 'listening on' "$TMP/tcpdump.err" && { sleep 0.2; return 0; }
     kill -0 "$TCPDUMP_PID" 2>/dev/null || break
     sleep 0.05

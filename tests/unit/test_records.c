@@ -253,6 +253,31 @@ static void sslv2_then_tls(void **state)
 	}
 }
 
+/* The shared memory limit: a message that does not fit comes bodiless,
+ * marked as refused, and memory is given back on free. */
+static void memory_limit(void **state)
+{
+	static const uint8_t hdr[] = { 22, 3, 3, 0x07, 0xd4, 1, 0, 0x07, 0xd0 };
+	static uint8_t body[2000];
+
+	(void)state;
+	records_set_mem_limit(1024);
+	start();
+	records_data(&r, hdr, sizeof(hdr));
+	records_data(&r, body, sizeof(body));
+	assert_string_equal(log_, "rec:22/2004 hs:1/2000(nobody) ");
+	assert_true(r.mem_refused);
+	records_free(&r);
+	/* Freed memory is available again. */
+	start();
+	records_data(&r, hdr, 5);
+	records_data(&r, (const uint8_t *)"\x01\x00\x00\x10", 4);
+	records_data(&r, body, 16);
+	assert_string_equal(log_, "rec:22/2004 hs:1/16[00..00] ");
+	records_free(&r);
+	records_set_mem_limit(64ULL << 20);
+}
+
 static void not_tls(void **state)
 {
 	(void)state;
@@ -275,6 +300,7 @@ int main(void)
 		cmocka_unit_test(gap_body_overrun),
 		cmocka_unit_test(bad_header),
 		cmocka_unit_test(sslv2_then_tls),
+		cmocka_unit_test(memory_limit),
 		cmocka_unit_test(not_tls),
 	};
 

@@ -144,6 +144,33 @@ static void test_first_segment_starts(void **state)
 	out_free(&o);
 }
 
+/* The peer's acknowledgement moves the start while nothing has come out
+ * or is held; after that it changes nothing. */
+static void test_restart(void **state)
+{
+	struct stream s;
+	struct out o = { 0 };
+
+	(void)state;
+	stream_init(&s);
+	stream_start(&s, 1000);		/* a stray SYN-ACK's ISN */
+	stream_restart(&s, 77000);	/* what the client acknowledged */
+	add(&s, &o, 77000, "abc");
+	stream_restart(&s, 5);		/* too late: ignored */
+	add(&s, &o, 77003, "de");
+	assert_out(&o, "abcde", "ddddd");
+	stream_free(&s);
+	out_free(&o);
+
+	stream_init(&s);
+	stream_start(&s, 1000);
+	add(&s, &o, 1010, "held");
+	stream_restart(&s, 1);		/* something is held: ignored */
+	assert_int_equal(s.next, 1000);
+	stream_free(&s);
+	out_free(&o);
+}
+
 static void test_zero_length(void **state)
 {
 	struct stream s;
@@ -745,6 +772,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_in_order, teardown),
 		cmocka_unit_test_teardown(test_first_segment_starts, teardown),
+		cmocka_unit_test_teardown(test_restart, teardown),
 		cmocka_unit_test_teardown(test_zero_length, teardown),
 		cmocka_unit_test_teardown(test_every_order_split, teardown),
 		cmocka_unit_test_teardown(test_every_order_overlapping,
