@@ -4,10 +4,20 @@
 
 OUT := build
 CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
 CFLAGS ?= -g -O2
 WARN := -Wall -Wextra -Werror
-override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -Iuser
-LDLIBS := -lpcap
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -Iuser -I$(OUT)
+# clang 14's default CPU rejects the variable-length bpf_skb_load_bytes
+# copies that v3 accepts.
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
+	-MMD -MP -Ivmlinux/x86 -Ibpf
+# libbpf statically, from Debian's libbpf-dev; libelf, zlib and libpcap
+# from the host (Debian's libpcap.a needs libsystemd, which has no static
+# form).
+LIBBPF_A := $(firstword $(wildcard /usr/lib/*/libbpf.a /usr/lib64/libbpf.a /usr/lib/libbpf.a))
+LDLIBS := $(LIBBPF_A) -lelf -lz -lpcap
 
 ifeq ($(V),1)
 Q :=
@@ -34,6 +44,16 @@ tlswatch: $(OUT)/user/main.o $(LIB_OBJS)
 $(OUT)/user/%.o: user/%.c | $(OUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/tlswatch.bpf.o: bpf/tlswatch.bpf.c | $(OUT)/user
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/tlswatch.skel.h: $(OUT)/tlswatch.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name tlswatch_bpf > $@
+
+$(OUT)/user/loader.o: $(OUT)/tlswatch.skel.h
 
 $(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUT)/tests
 	$(call msg,TEST-CC,$@)
@@ -63,4 +83,4 @@ test: test-deps
 clean:
 	$(Q)rm -rf $(OUT) tlswatch
 
--include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d)

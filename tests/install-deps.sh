@@ -5,7 +5,8 @@
 # all present; needs root otherwise.
 set -eu
 
-build="gcc make pkg-config libpcap-dev"
+build="gcc make pkg-config libpcap-dev clang llvm libbpf-dev bpftool
+libelf-dev zlib1g-dev"
 test="$build libcmocka-dev jq nginx-light openssl gnutls-bin curl tcpdump
 tshark python3 iproute2"
 

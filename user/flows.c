@@ -435,6 +435,57 @@ int flows_segment(void *fp, const struct segment *seg)
 	return 0;
 }
 
+void flows_event(struct flows *f, const struct endpoint *client,
+		 const struct endpoint *server, enum flow_event ev,
+		 uint64_t ts)
+{
+	struct flow *fl;
+
+	flows_advance(f, ts);
+	fl = lookup(f, client, server);
+	if (ev == FLOW_OPENED) {
+		if (fl && !fl->done)
+			return;
+		if (fl)
+			destroy(f, fl);	/* an earlier connection's marker */
+		if (!port_watched(f, server->port) ||
+		    (f->cfg.ignore && f->cfg.ignore(f->cfg.ctx, client)))
+			return;
+		create(f, client, server, ts);
+		return;
+	}
+	if (!fl)
+		return;
+	if (fl->done) {
+		if (ev == FLOW_GONE)
+			destroy(f, fl);
+		return;
+	}
+	fl->last_ts = ts;
+	switch (ev) {
+	case FLOW_GONE:
+		for (int i = 0; i < 2; i++)
+			stream_flush(&fl->st[i], &session_sink,
+				     &fl->sess->side[i]);
+		session_gone(fl->sess, ts);
+		break;
+	case FLOW_DROPPED:
+		session_dropped(fl->sess, ts);
+		break;
+	case FLOW_CLIENT_TRUNCATED:
+		session_truncated(fl->sess, SIDE_CLIENT, ts);
+		break;
+	case FLOW_SERVER_TRUNCATED:
+		session_truncated(fl->sess, SIDE_SERVER, ts);
+		break;
+	default:
+		break;
+	}
+	maybe_report(f, fl);
+	if (fl->done && ev == FLOW_GONE)
+		destroy(f, fl);
+}
+
 static int by_start(const void *a, const void *b)
 {
 	const struct flow *x = *(struct flow *const *)a;

@@ -48,6 +48,18 @@ int flows_segment(void *f, const struct segment *seg);
 void flows_advance(struct flows *f, uint64_t now);
 /* The capture is over: report every connection still open. */
 void flows_finish(struct flows *f);
+/* What live capture learns besides segments. */
+enum flow_event {
+	FLOW_OPENED,		/* the server accepted the connection */
+	FLOW_GONE,		/* the server's socket closed */
+	FLOW_DROPPED,		/* capture events of it were dropped */
+	FLOW_CLIENT_TRUNCATED,	/* the capture stopped following a side */
+	FLOW_SERVER_TRUNCATED,
+};
+void flows_event(struct flows *f, const struct endpoint *client,
+		 const struct endpoint *server, enum flow_event ev,
+		 uint64_t ts);
+
 const struct flows_stats *flows_stats(struct flows *f);
 uint32_t flows_active(const struct flows *f);
 void flows_free(struct flows *f);

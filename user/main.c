@@ -7,9 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
+#include "../bpf/tlswatch.h"
+#include "bpf_events.h"
 #include "cli.h"
 #include "flows.h"
 #include "json.h"
+#include "loader.h"
 #include "pcap_src.h"
 #include "report.h"
 #include "summary.h"
@@ -28,11 +33,18 @@ static struct env {
 	bool verbose;
 	uint64_t timeout_us;
 	struct cidr_list exclude;
+	const char *ports_arg;
+	const char *cgroup;
+	bool check;
 } env = {
 	.timeout_us = 10000000,
+	.ports_arg = "443",
 };
 
 struct run {
+	struct loader *loader;	/* live capture, or NULL */
+	struct bpf_events_stats bpf;
+	int64_t mono_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	struct flows *flows;
 	struct summary *summary;
 	struct json json;
@@ -44,23 +56,27 @@ static const char usage[] =
 "Usage: tlswatch [OPTIONS]\n"
 "Report failed TLS handshakes: who failed, where and why.\n"
 "\n"
-"  -p, --port LIST            server ports: 443, 443,8443, 8000-8100\n"
-"                             (with --read, default: every connection that\n"
-"                             opens with a ClientHello)\n"
+"  -p, --port LIST            server ports: 443, 443,8443, 8000-8100 (default\n"
+"                             443; with --read, every connection that opens\n"
+"                             with a ClientHello)\n"
 "  -r, --read FILE            decode a pcap or pcapng file (- for stdin)\n"
+"                             instead of capturing live\n"
 "  -d, --duration SECS        stop after SECS seconds (of capture time)\n"
 "  -j, --json                 JSON Lines on stdout, one event per line\n"
 "  -a, --all                  report every connection, not only failures\n"
 "      --handshake-timeout SECS  a handshake unfinished after SECS is a\n"
 "                             timeout failure (default 10)\n"
 "      --exclude CIDRS        ignore these clients: 10.0.0.0/8,2001:db8::/32\n"
+"      --cgroup PATH          cgroup v2 directory to attach to (default: the\n"
+"                             cgroup v2 root)\n"
+"      --check                say whether live capture can work here\n"
 "  -v, --verbose              more detail on stderr\n"
 "  -V, --version              print the version and exit\n"
 "  -h, --help                 print this help and exit\n"
 "\n"
 "Exit status: 0 done, 1 runtime failure, 2 bad usage.\n";
 
-enum { OPT_TIMEOUT = 256, OPT_EXCLUDE };
+enum { OPT_TIMEOUT = 256, OPT_EXCLUDE, OPT_CGROUP, OPT_CHECK };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -70,6 +86,8 @@ static const struct option long_opts[] = {
 	{ "all", no_argument, NULL, 'a' },
 	{ "handshake-timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -95,6 +113,7 @@ static int parse_args(int argc, char **argv)
 			if (!parse_ports(optarg, env.ports, err, sizeof(err)))
 				return usage_error(err);
 			env.ports_given = true;
+			env.ports_arg = optarg;
 			break;
 		case 'r':
 			env.read_path = optarg;
@@ -116,6 +135,12 @@ static int parse_args(int argc, char **argv)
 		case OPT_EXCLUDE:
 			if (!parse_cidrs(optarg, &env.exclude, err, sizeof(err)))
 				return usage_error(err);
+			break;
+		case OPT_CGROUP:
+			env.cgroup = optarg;
+			break;
+		case OPT_CHECK:
+			env.check = true;
 			break;
 		case 'v':
 			env.verbose = true;
@@ -160,6 +185,8 @@ static void on_report(void *ctx, const struct session *s)
 	struct run *run = ctx;
 	char line[512];
 
+	if (run->loader)
+		loader_decided(run->loader, &s->client, &s->server);
 	summary_add(run->summary, s);
 	if (!env.all && !report_by_default(s))
 		return;
@@ -189,10 +216,76 @@ static int on_segment(void *ctx, const struct segment *seg)
 	return flows_segment(run->flows, seg);
 }
 
+static void on_bpf_event(void *ctx, const void *data, size_t size)
+{
+	struct run *run = ctx;
+
+	bpf_events_handle(run->flows, data, size, run->mono_offset_ns,
+			  &run->bpf);
+}
+
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Live capture until a signal or --duration: 0, or 1 with a reason. */
+static int run_live(struct run *run, char *err, size_t errlen)
+{
+	struct loader_opts lo = {
+		.ports = env.ports,
+		.cgroup = env.cgroup,
+		.verbose = env.verbose,
+		.on_event = on_bpf_event,
+		.ctx = run,
+	};
+	uint64_t start, now;
+	int rc;
+
+	run->mono_offset_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+	run->loader = loader_open(&lo, err, errlen);
+	if (!run->loader)
+		return 1;
+	fprintf(stderr, "tlswatch: watching port %s on cgroup %s\n",
+		env.ports_arg, loader_cgroup(run->loader));
+	start = now_ns(CLOCK_MONOTONIC);
+	while (!exiting && !run->write_failed) {
+		rc = loader_poll(run->loader, 100);
+		if (rc < 0 && rc != -EINTR) {
+			snprintf(err, errlen, "reading the ring buffer: %s",
+				 strerror(-rc));
+			return 1;
+		}
+		now = now_ns(CLOCK_MONOTONIC);
+		flows_advance(run->flows, (now + run->mono_offset_ns) / 1000);
+		if (env.duration_us && now - start >= env.duration_us * 1000)
+			break;
+		if (!env.json)
+			fflush(stdout);
+	}
+	return 0;
+}
+
 static void show_losses(struct run *run, const struct pcap_src_stats *ps)
 {
 	const struct flows_stats *fs = flows_stats(run->flows);
 	struct summary *sm = run->summary;
+	uint64_t k[TW_STAT__COUNT] = {};
+
+	if (run->loader) {
+		loader_stats(run->loader, k, TW_STAT__COUNT);
+		summary_loss(sm, "events lost: ring buffer full",
+			     k[TW_STAT_RINGBUF_FULL]);
+		summary_loss(sm, "connections not followed: kernel flow table full",
+			     k[TW_STAT_FLOW_FULL]);
+		summary_loss(sm, "directions whose records the kernel lost track of",
+			     k[TW_STAT_NOSYNC]);
+		summary_loss(sm, "ring buffer events that did not parse",
+			     run->bpf.malformed);
+	}
 
 	summary_loss(sm, "packets that did not parse", ps->malformed);
 	summary_loss(sm, "segments cut short by the capture's snaplen",
@@ -208,6 +301,9 @@ static void show_losses(struct run *run, const struct pcap_src_stats *ps)
 	summary_loss(sm, "segments too far ahead to be plausible",
 		     fs->stream.ignored);
 	if (env.verbose) {
+		summary_loss(sm, "kernel segment events", k[TW_STAT_SEGMENTS]);
+		summary_loss(sm, "segments past a hole, sent whole",
+			     k[TW_STAT_AHEAD]);
 		summary_loss(sm, "packets read", ps->packets);
 		summary_loss(sm, "tcp segments", ps->tcp);
 		summary_loss(sm, "connections followed", fs->flows);
@@ -229,10 +325,19 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv);
 	if (rc)
 		return rc;
-	if (!env.read_path) {
-		fprintf(stderr, "tlswatch: live capture is not in this build yet; use --read FILE\n");
-		return 1;
+	if (!env.ports_given && !env.read_path)
+		parse_ports(env.ports_arg, env.ports, err, sizeof(err));
+	if (env.check) {
+		struct loader_opts lo = {
+			.ports = env.ports,
+			.cgroup = env.cgroup,
+			.verbose = env.verbose,
+		};
+
+		return loader_check(&lo, stdout);
 	}
+	if (env.read_path && env.cgroup)
+		return usage_error("--cgroup is for live capture, not --read");
 
 	signal(SIGINT, sig_handler);
 	signal(SIGTERM, sig_handler);
@@ -252,12 +357,22 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	rc = pcap_src_run(env.read_path, on_segment, &run, &ps, err, sizeof(err));
+	if (env.read_path) {
+		rc = pcap_src_run(env.read_path, on_segment, &run, &ps, err,
+				  sizeof(err));
+	} else {
+		rc = run_live(&run, err, sizeof(err));
+		if (rc && !run.loader) {
+			fprintf(stderr, "tlswatch: %s\n", err);
+			goto cleanup;
+		}
+		rc = rc ? -1 : 0;
+	}
 	/* Whatever was read is reported, even when reading failed part way. */
 	flows_finish(run.flows);
 	fflush(stdout);
 	/* A file that could not be opened gets its error line alone. */
-	if (rc >= 0 || ps.packets) {
+	if (rc >= 0 || ps.packets || run.loader) {
 		show_losses(&run, &ps);
 		summary_print(run.summary, stderr);
 	}
@@ -272,6 +387,7 @@ int main(int argc, char **argv)
 	}
 
 cleanup:
+	loader_close(run.loader);
 	json_free(&run.json);
 	summary_free(run.summary);
 	flows_free(run.flows);

@@ -156,8 +156,17 @@ void report_json(struct json *j, const struct session *s)
 		json_object_begin(j, "close");
 		json_string(j, "by", s->first_close == SIDE_CLIENT ? "client" :
 			    "server");
-		json_string(j, "how", s->side[s->first_close].close == CLOSE_RST ?
-			    "rst" : "fin");
+		switch (s->side[s->first_close].close) {
+		case CLOSE_FIN:
+			json_string(j, "how", "fin");
+			break;
+		case CLOSE_RST:
+			json_string(j, "how", "rst");
+			break;
+		default:
+			json_null(j, "how");
+			break;
+		}
 		json_object_end(j);
 	}
 	json_string(j, "capture", capture_name(s->capture));

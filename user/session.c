@@ -578,6 +578,41 @@ void session_lost(struct session *s, uint64_t ts)
 	s->report_at = s->now;
 }
 
+void session_dropped(struct session *s, uint64_t ts)
+{
+	session_tick(s, ts);
+	if (s->outcome == OUTCOME_NONE) {
+		s->side[SIDE_CLIENT].gap = true;
+		decide(s, OUTCOME_UNKNOWN, REASON_NONE);
+	}
+}
+
+void session_truncated(struct session *s, enum side_id id, uint64_t ts)
+{
+	struct session_side *side = &s->side[id];
+
+	session_tick(s, ts);
+	side->rec.state = REC_DONE;
+	if (s->outcome == OUTCOME_NONE) {
+		side->truncated = true;
+		decide(s, OUTCOME_UNKNOWN, REASON_NONE);
+	}
+}
+
+void session_gone(struct session *s, uint64_t ts)
+{
+	session_tick(s, ts);
+	if (!s->closing) {
+		s->closing = true;
+		s->first_close = SIDE_SERVER;
+		s->side[SIDE_SERVER].close = CLOSE_GONE;
+		s->side[SIDE_SERVER].close_ts = ts;
+	}
+	if (s->outcome == OUTCOME_NONE)
+		decide_on_close(s);
+	s->report_at = s->now;
+}
+
 bool session_client_hello_seen(const struct session *s)
 {
 	return s->client_kind == SNIFF_TLS || s->client_kind == SNIFF_SSLV2;

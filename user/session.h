@@ -53,7 +53,8 @@ enum capture {
 
 enum side_id { SIDE_CLIENT = 0, SIDE_SERVER = 1 };
 
-enum close_how { CLOSE_NONE = 0, CLOSE_FIN, CLOSE_RST };
+/* CLOSE_GONE: the socket closed and how was not seen. */
+enum close_how { CLOSE_NONE = 0, CLOSE_FIN, CLOSE_RST, CLOSE_GONE };
 
 /* How long after a decision or a first close the report waits for the
  * rest of the connection's end (its close, the peer's close). */
@@ -147,8 +148,15 @@ bool session_ready(const struct session *s);
 /* Capture is over: decide whatever is still open (incomplete, no_data or
  * the TLS 1.3 quiet rule if its time has come). */
 void session_end(struct session *s, uint64_t ts);
-/* State was lost (flow evicted): outcome unknown unless decided. */
+/* State was lost (flow evicted): outcome unknown unless decided, and the
+ * report is due now. */
 void session_lost(struct session *s, uint64_t ts);
+/* Capture events of this connection were dropped (ring buffer full). */
+void session_dropped(struct session *s, uint64_t ts);
+/* The capture stopped following one side (its record walk was lost). */
+void session_truncated(struct session *s, enum side_id id, uint64_t ts);
+/* The server's socket is closed: nothing more will come. */
+void session_gone(struct session *s, uint64_t ts);
 
 /* Did the client open with a TLS or SSLv2 ClientHello? */
 bool session_client_hello_seen(const struct session *s);

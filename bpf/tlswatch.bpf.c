@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0)
+/* Kernel side of tlswatch: cgroup socket-buffer hooks send the first bytes
+ * of each watched connection, then only its TLS record headers, to a ring
+ * buffer; a TCP state tracepoint says when connections open and close.
+ * No kprobes, fentry or BTF-typed tracing: production kernels may lack
+ * them. Userspace does all the decoding. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "tlswatch.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define TCPF_FIN 0x01
+#define TCPF_SYN 0x02
+#define TCPF_RST 0x04
+
+/* Read-only tunables, set by the loader before load. */
+const volatile __u8 watched[65536 / 8] = {};
+const volatile __u32 budget = TW_BUDGET;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tw_key);
+	__type(value, struct tw_flow);
+} flows SEC(".maps");
+
+/* Segment events are built here, not on the 512-byte stack, and sent
+ * with their exact length. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tw_segment_event);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TW_STAT__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool is_watched(__u16 port)
+{
+	return watched[port >> 3] & (1 << (port & 7));
+}
+
+struct pkt {
+	struct tw_key key;
+	__u32 seq, ack;
+	__u32 off;		/* payload offset in the skb */
+	__u32 len;		/* payload length */
+	__u8 flags;
+	__u8 dir;		/* 0 from the client, 1 from the server */
+};
+
+/* IP and TCP headers of a segment on a watched port. */
+static __always_inline int parse(struct __sk_buff *skb, bool ingress,
+				 struct pkt *p)
+{
+	__u8 a[16], b[16];
+	struct tcphdr th;
+	__u32 l4;
+	__u16 sport, dport;
+
+	__builtin_memset(a, 0, sizeof(a));
+	__builtin_memset(b, 0, sizeof(b));
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return -1;
+		if (ip.protocol != IPPROTO_TCP ||
+		    (ip.frag_off & bpf_htons(0x3fff)) || ip.ihl < 5)
+			return -1;
+		l4 = ip.ihl * 4;
+		p->key.family = AF_INET;
+		__builtin_memcpy(a, &ip.saddr, 4);
+		__builtin_memcpy(b, &ip.daddr, 4);
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return -1;
+		/* Extension headers before TCP are rare on TLS ports. */
+		if (ip6.nexthdr != IPPROTO_TCP)
+			return -1;
+		l4 = sizeof(ip6);
+		p->key.family = AF_INET6;
+		__builtin_memcpy(a, &ip6.saddr, 16);
+		__builtin_memcpy(b, &ip6.daddr, 16);
+	} else {
+		return -1;
+	}
+	if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th)) || th.doff < 5)
+		return -1;
+	sport = bpf_ntohs(th.source);
+	dport = bpf_ntohs(th.dest);
+	/* Loopback traffic passes egress and ingress: keep the receiving
+	 * server's ingress and the sending server's egress only. */
+	if (ingress ? !is_watched(dport) : !is_watched(sport))
+		return -1;
+	p->dir = ingress ? 0 : 1;
+	if (ingress) {
+		__builtin_memcpy(p->key.caddr, a, 16);
+		__builtin_memcpy(p->key.saddr, b, 16);
+		p->key.cport = th.source;
+		p->key.sport = th.dest;
+	} else {
+		__builtin_memcpy(p->key.caddr, b, 16);
+		__builtin_memcpy(p->key.saddr, a, 16);
+		p->key.cport = th.dest;
+		p->key.sport = th.source;
+	}
+	p->seq = bpf_ntohl(th.seq);
+	p->ack = bpf_ntohl(th.ack_seq);
+	p->flags = ((__u8 *)&th)[13];
+	p->off = l4 + th.doff * 4;
+	/* skb->len, not the IP length: GSO packets on egress are one skb of
+	 * many segments, and BIG TCP ones have no IP length at all. */
+	p->len = skb->len > p->off ? skb->len - p->off : 0;
+	return 0;
+}
+
+static __always_inline struct tw_segment_event *new_event(const struct pkt *p)
+{
+	__u32 zero = 0;
+	struct tw_segment_event *ev = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!ev)
+		return NULL;
+	ev->type = TW_EV_SEGMENT;
+	ev->flags = p->dir == 0 ? TW_SEG_FROM_CLIENT : 0;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->key = p->key;
+	ev->seq = p->seq;
+	ev->ack = p->ack;
+	ev->len = p->len;
+	ev->tcp_flags = p->flags;
+	ev->npieces = 0;
+	ev->pad = 0;
+	return ev;
+}
+
+static __always_inline void send(struct tw_segment_event *ev, __u32 dlen,
+				 struct tw_flow *f)
+{
+	if (f && f->lost) {
+		ev->flags |= TW_SEG_LOST;
+		f->lost = 0;
+	}
+	if (dlen > TW_MAX_DATA)
+		return;
+	if (bpf_ringbuf_output(&events, ev,
+			       offsetof(struct tw_segment_event, data) + dlen, 0)) {
+		count(TW_STAT_RINGBUF_FULL);
+		if (f)
+			f->lost = 1;
+		return;
+	}
+	count(TW_STAT_SEGMENTS);
+}
+
+/* Add bytes [off, off + n) of the payload as a piece; false when full. */
+static __always_inline bool add_piece(struct __sk_buff *skb,
+				      const struct pkt *p,
+				      struct tw_segment_event *ev, __u32 *dlen,
+				      __u32 off, __u32 n)
+{
+	__u32 i = ev->npieces, d = *dlen;
+
+	if (i >= TW_MAX_PIECES || n == 0 || n > TW_ALERT_HDR ||
+	    d > TW_MAX_DATA - TW_ALERT_HDR)
+		return false;
+	if (bpf_skb_load_bytes(skb, p->off + off, ev->data + d, n))
+		return false;
+	ev->pieces[i].off = off;
+	ev->pieces[i].len = n;
+	ev->npieces = i + 1;
+	*dlen = d + n;
+	return true;
+}
+
+/* Length of the record whose header is hdr, or -1 when hdr is no record
+ * header. An SSLv2-format record is accepted as a direction's first. */
+static __always_inline int record_len(const __u8 *hdr, bool first)
+{
+	if (first && (hdr[0] & 0x80))
+		return (((hdr[0] & 0x7f) << 8) | hdr[1]) + 2 - TW_HDR;
+	if (hdr[0] < 20 || hdr[0] > 24 || hdr[1] != 3)
+		return -1;
+	return (hdr[3] << 8) | hdr[4];
+}
+
+struct walk_ctx {
+	struct __sk_buff *skb;
+	const struct pkt *p;
+	struct tw_segment_event *ev;
+	struct tw_flow *f;
+	__u32 *dlen;
+	__u32 data_seq;
+	__u32 full;
+};
+
+/* One record header at the flow's next_hdr, if it falls in this segment:
+ * keep next_hdr current, and past the budget send the header (with the 2
+ * body bytes of a plaintext alert) as a piece. 1 stops the walk. */
+static long walk_one(__u32 i, struct walk_ctx *c)
+{
+	const struct pkt *p = c->p;
+	struct tw_flow *f = c->f;
+	__u8 d = p->dir & 1;
+	__u8 hdr[8], *dst;
+	__u32 have, take;
+	__s32 off;
+	int rlen;
+
+	off = f->next_hdr[d] - c->data_seq;
+	have = f->partial_len[d];
+	if (off < 0 || (__u32)off >= p->len || have >= TW_HDR)
+		return 1;
+	/* A header split over segments: its first bytes came with the
+	 * previous one and wait in the flow, the rest start this one. */
+	take = TW_HDR - have;
+	if (take > p->len - off)
+		take = p->len - off;
+	__builtin_memcpy(hdr, f->partial[d], TW_HDR);
+	dst = hdr;
+	/* Hide dst's alignment: clang would turn dst + have into an OR,
+	 * which the verifier refuses on a pointer. */
+	asm volatile("" : "+r"(dst));
+	if (take == 0 || take > TW_HDR ||
+	    bpf_skb_load_bytes(c->skb, p->off + off, dst + have, take))
+		return 1;
+	if ((__u32)off + take > c->full &&
+	    !add_piece(c->skb, p, c->ev, c->dlen, off, take))
+		goto lost;
+	if (have + take < TW_HDR) {
+		__builtin_memcpy(f->partial[d], hdr, TW_HDR);
+		f->partial_len[d] = have + take;
+		f->next_hdr[d] += take;
+		return 1;
+	}
+	f->partial_len[d] = 0;
+	rlen = record_len(hdr, f->walking[d] == 1);
+	if (rlen < 0)
+		goto lost;
+	f->walking[d] = 2;
+	/* The next header is counted from this one's first byte. */
+	f->next_hdr[d] += take + rlen;
+	/* A plaintext alert's level and code, when in this segment. */
+	if (hdr[0] == 21 && rlen == 2 && (__u32)off + take + 2 <= p->len &&
+	    (__u32)off + take + 2 > c->full)
+		add_piece(c->skb, p, c->ev, c->dlen, off + take, 2);
+	return 0;
+lost:
+	/* A direction whose first bytes are no record is simply not TLS:
+	 * userspace has them. Losing the walk later is a loss. */
+	if (f->walking[d] == 2)
+		count(TW_STAT_NOSYNC);
+	f->nosync[d] = 1;
+	c->ev->flags |= TW_SEG_NOSYNC;
+	return 1;
+}
+
+static __always_inline int handle(struct __sk_buff *skb, bool ingress)
+{
+	struct tw_segment_event *ev;
+	struct tw_flow *f, zero = {};
+	struct walk_ctx wc;
+	struct pkt p = {};
+	__u32 data_seq, dlen = 0, full = 0;
+	__s32 ahead;
+	__u8 d;
+
+	if (parse(skb, ingress, &p))
+		return 1;
+	if (p.len == 0) {
+		/* FIN and RST tell who ended a handshake; SYNs and pure
+		 * ACKs say nothing userspace needs. */
+		if (!(p.flags & (TCPF_FIN | TCPF_RST)))
+			return 1;
+		f = bpf_map_lookup_elem(&flows, &p.key);
+		if (f && f->decided)
+			return 1;
+		ev = new_event(&p);
+		if (ev)
+			send(ev, 0, f);
+		return 1;
+	}
+	f = bpf_map_lookup_elem(&flows, &p.key);
+	if (!f) {
+		bpf_map_update_elem(&flows, &p.key, &zero, BPF_NOEXIST);
+		f = bpf_map_lookup_elem(&flows, &p.key);
+		if (!f) {
+			count(TW_STAT_FLOW_FULL);
+			return 1;
+		}
+	}
+	d = p.dir;
+	if (f->decided || d > 1 || f->nosync[d])
+		return 1;
+	ev = new_event(&p);
+	if (!ev)
+		return 1;
+	data_seq = p.seq + ((p.flags & TCPF_SYN) ? 1 : 0);
+	if (!f->walking[d]) {
+		f->walking[d] = 1;
+		f->next_hdr[d] = data_seq;
+	}
+	ahead = data_seq - f->next_hdr[d];
+	if (f->captured[d] < budget || (ahead > 0 && !f->partial_len[d])) {
+		/* Within the budget, or past a hole the walk cannot cross
+		 * (a segment still to come): send the bytes themselves. */
+		full = budget > f->captured[d] ? budget - f->captured[d] :
+		       TW_BUDGET;
+		if (full > p.len)
+			full = p.len;
+		if (full > TW_BUDGET)
+			full = TW_BUDGET;
+		if (f->captured[d] >= budget)
+			count(TW_STAT_AHEAD);
+		if (full && !bpf_skb_load_bytes(skb, p.off, ev->data, full)) {
+			ev->pieces[0].off = 0;
+			ev->pieces[0].len = full;
+			ev->npieces = 1;
+			dlen = full;
+			f->captured[d] += full;
+		} else {
+			full = 0;
+		}
+	}
+	/* bpf_loop: the verifier checks one header's worth of work once,
+	 * not each of TW_MAX_PIECES unrolled copies. */
+	wc.skb = skb;
+	wc.p = &p;
+	wc.ev = ev;
+	wc.f = f;
+	wc.dlen = &dlen;
+	wc.data_seq = data_seq;
+	wc.full = full;
+	bpf_loop(TW_MAX_PIECES, walk_one, &wc, 0);
+	send(ev, dlen, f);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int handle_ingress(struct __sk_buff *skb)
+{
+	return handle(skb, true);
+}
+
+SEC("cgroup_skb/egress")
+int handle_egress(struct __sk_buff *skb)
+{
+	return handle(skb, false);
+}
+
+/* Opens and closes of watched server sockets, from the raw tracepoint
+ * (no tracefs needed); the socket's fields are read through CO-RE, so
+ * the same object works whatever the kernel's struct layout. */
+SEC("raw_tp/inet_sock_set_state")
+int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct sock *sk = (struct sock *)ctx->args[0];
+	int oldstate = (int)ctx->args[1];
+	int newstate = (int)ctx->args[2];
+	struct tw_state_event *ev;
+	struct tw_flow *f;
+	struct tw_key key = {};
+	__u16 family, lport;
+
+	/* Opened, closed by one side, or gone. */
+	if (!(newstate == TCP_ESTABLISHED || newstate == TCP_FIN_WAIT1 ||
+	      newstate == TCP_CLOSE_WAIT || newstate == TCP_CLOSE))
+		return 0;
+	if (newstate == TCP_CLOSE && oldstate == TCP_SYN_SENT)
+		return 0;
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (!is_watched(lport))
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	key.family = family;
+	key.sport = bpf_htons(lport);
+	key.cport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+	if (family == AF_INET) {
+		BPF_CORE_READ_INTO((__u32 *)key.saddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)key.caddr, sk, __sk_common.skc_daddr);
+	} else if (family == AF_INET6) {
+		BPF_CORE_READ_INTO((struct in6_addr *)key.saddr, sk,
+				   __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)key.caddr, sk,
+				   __sk_common.skc_v6_daddr);
+	} else {
+		return 0;
+	}
+	f = bpf_map_lookup_elem(&flows, &key);
+	if (f && f->decided && newstate != TCP_CLOSE)
+		return 0;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count(TW_STAT_RINGBUF_FULL);
+		if (f)
+			f->lost = 1;
+	} else {
+		ev->type = TW_EV_STATE;
+		ev->flags = f && f->lost ? TW_SEG_LOST : 0;
+		ev->ts_ns = bpf_ktime_get_ns();
+		ev->key = key;
+		ev->oldstate = oldstate;
+		ev->newstate = newstate;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	if (newstate == TCP_CLOSE)
+		bpf_map_delete_elem(&flows, &key);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Shared by the BPF programs and userspace: limits, the flow key, the
+ * flow state, and the ring buffer events. Only __uN fields. */
+#ifndef TLSWATCH_BPF_H
+#define TLSWATCH_BPF_H
+
+/* BPF programs get these types from vmlinux.h, userspace from here. */
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Bytes of each direction captured in full; after them, only record
+ * headers (and the 2 bytes of a plaintext alert) until decided. */
+#define TW_BUDGET 2048
+/* Data bytes one segment event can carry. */
+#define TW_MAX_DATA 2048
+/* Record headers one segment event can carry. */
+#define TW_MAX_PIECES 16
+/* A TLS record header, and one carrying a plaintext alert body. */
+#define TW_HDR 5
+#define TW_ALERT_HDR 7
+
+enum tw_event_type {
+	TW_EV_SEGMENT = 1,
+	TW_EV_STATE = 2,
+};
+
+/* Segment event flags. */
+#define TW_SEG_FROM_CLIENT 0x01
+#define TW_SEG_LOST 0x02	/* events of this flow were dropped before
+				 * this one (ring buffer full) */
+#define TW_SEG_NOSYNC 0x04	/* the record walk of this direction lost its
+				 * place: no more of it will come */
+
+/* Addresses and ports as on the wire (network byte order). */
+struct tw_key {
+	__u8 family;		/* AF_INET or AF_INET6 */
+	__u8 pad[3];
+	__u16 cport, sport;	/* client and server ports */
+	__u8 caddr[16], saddr[16];	/* IPv4 in the first 4 bytes */
+};
+
+/* Per connection, kernel side. Created by the first segment with payload
+ * (never by a SYN), deleted when the socket closes. */
+struct tw_flow {
+	__u32 captured[2];	/* bytes sent in full, [0] client, [1] server */
+	__u32 next_hdr[2];	/* sequence number of the next record header */
+	__u8 walking[2];	/* next_hdr is valid */
+	__u8 nosync[2];		/* stopped following this direction */
+	__u8 partial_len[2];	/* header bytes seen of a split header */
+	__u8 partial[2][TW_HDR];
+	__u8 decided;		/* userspace has its outcome: stop */
+	__u8 lost;		/* an event was dropped: say so in the next */
+};
+
+struct tw_piece {
+	__u32 off;		/* from the start of the segment's payload */
+	__u32 len;		/* bytes, in data[] one after another */
+};
+
+struct tw_segment_event {
+	__u32 type;		/* TW_EV_SEGMENT */
+	__u32 flags;		/* TW_SEG_* */
+	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	struct tw_key key;
+	__u32 seq, ack;		/* host byte order */
+	__u32 len;		/* TCP payload length on the wire */
+	__u8 tcp_flags;
+	__u8 npieces;
+	__u16 pad;
+	struct tw_piece pieces[TW_MAX_PIECES];
+	__u8 data[TW_MAX_DATA];	/* only the pieces' bytes are sent */
+};
+
+struct tw_state_event {
+	__u32 type;		/* TW_EV_STATE */
+	__u32 flags;		/* TW_SEG_LOST */
+	__u64 ts_ns;
+	struct tw_key key;
+	__s32 oldstate, newstate;	/* TCP_ESTABLISHED ... */
+};
+
+/* Per-CPU counters, one array slot each. */
+enum tw_stat {
+	TW_STAT_SEGMENTS,	/* segment events sent */
+	TW_STAT_RINGBUF_FULL,	/* events dropped: ring buffer full */
+	TW_STAT_FLOW_FULL,	/* flow state could not be created */
+	TW_STAT_NOSYNC,		/* directions whose record walk was lost */
+	TW_STAT_AHEAD,		/* segments past a hole, sent without walk */
+	TW_STAT__COUNT,
+};
+
+#endif
