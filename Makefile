@@ -33,7 +33,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test unit golden deps test-deps
+.PHONY: all clean test unit golden deps test-deps demo
 
 all: tlswatch
 
@@ -75,6 +75,9 @@ unit: $(UNIT_BINS)
 
 golden: tlswatch
 	$(Q)tests/golden/run.sh
+
+demo: tlswatch
+	$(Q)tests/demo.sh
 
 test: test-deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)

@@ -10,15 +10,18 @@
 #endif
 
 /* Bytes of each direction captured in full; after them, only record
- * headers (and the 2 bytes of a plaintext alert) until decided. */
-#define TW_BUDGET 2048
-/* Data bytes one segment event can carry. */
-#define TW_MAX_DATA 2048
+ * headers (and the 2 bytes of a plaintext alert) until decided. 4 KiB,
+ * not 2: ClientHellos with post-quantum key shares, tickets and ECH pass
+ * 2 KiB. */
+#define TW_BUDGET 4096
 /* Record headers one segment event can carry. */
 #define TW_MAX_PIECES 16
 /* A TLS record header, and one carrying a plaintext alert body. */
 #define TW_HDR 5
 #define TW_ALERT_HDR 7
+/* Data bytes one segment event can carry: a budget's worth and the
+ * headers after it. */
+#define TW_MAX_DATA (TW_BUDGET + TW_MAX_PIECES * TW_ALERT_HDR)
 
 enum tw_event_type {
 	TW_EV_SEGMENT = 1,

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Every test, in one run: unit tests, golden captures, fresh captures of
-# real peers, command-line checks.
+# Every test, in one run: unit tests, golden captures, live capture with
+# real peers (and fresh captures of them), command-line checks.
 # Prints a PASS/FAIL line per test and a closing "N passed, N failed".
 # Arguments: the unit-test binaries (make test passes them).
 set -u
@@ -12,7 +12,7 @@ trap 'rm -f "$log"' EXIT
 {
 	tests/run-unit.sh "$@"
 	tests/golden/run.sh
-	tests/golden/fresh.sh
+	tests/live.sh
 	tests/cli.sh
 } 2>&1 | tee "$log"
 

@@ -317,9 +317,25 @@ void records_gap(void *rp, uint32_t len, enum stream_gap why)
 	}
 	r->body_left -= len;
 	if (collecting_hs(r)) {
-		/* The message being rebuilt lost bytes. Senders start records
-		 * on message boundaries in practice, so parsing picks up again
-		 * with the next handshake record. */
+		/* Handshake bytes went missing. A message whose type is known
+		 * is reported without its body; parsing picks up again with
+		 * the next handshake record, since senders start records on
+		 * message boundaries in practice. */
+		r->damaged = why;
+		if (r->hs_len >= 1 && !r->hs_skip) {
+			uint8_t type = r->hs[0];
+			uint32_t blen = 0;
+
+			if (r->hs_len >= TLS_HS_HEADER_LEN)
+				tls_parse_handshake_header(r->hs, r->hs_len,
+							   &type, &blen);
+			r->hs_len = 0;
+			r->hs_skip = true;
+			if (r->body_left == 0)
+				r->in_body = false;
+			r->ops->handshake(r->ctx, type, NULL, blen);
+			return;
+		}
 		r->hs_len = 0;
 		r->hs_skip = true;
 	}

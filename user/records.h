@@ -23,8 +23,10 @@ struct records_ops {
 	void (*not_tls)(void *ctx, enum tls_sniff what);
 	/* A record header: called as soon as its 5 bytes are in. */
 	void (*record)(void *ctx, const struct tls_record_header *h);
-	/* A whole plaintext handshake message; body is NULL (and len the
-	 * length the header announced) when it was too long or not captured. */
+	/* A whole plaintext handshake message; body is NULL when it was
+	 * longer than RECORDS_MAX_HS, did not fit in memory (mem_refused)
+	 * or lost bytes (damaged; len is then what its header announced, or
+	 * 0 if the header itself was cut). */
 	void (*handshake)(void *ctx, uint8_t type, const uint8_t *body,
 			  uint32_t len);
 	/* A 2-byte plaintext alert. */
@@ -59,6 +61,8 @@ struct records {
 	bool hs_lost;		/* the message did not fit: follow it bodiless */
 	bool hs_skip;		/* bytes went missing: skip to the next record */
 	bool mem_refused;	/* a message was not kept: memory limit */
+	enum stream_gap damaged;	/* handshake bytes went missing (how),
+					 * or 0 */
 	/* Plaintext alert body (2 bytes) being rebuilt. */
 	uint8_t alert[2];
 	uint8_t alert_len;

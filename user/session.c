@@ -51,6 +51,14 @@ static void advance(struct session *s, enum stage st)
 		s->stage = st;
 }
 
+static void missing(struct session_side *side, enum stream_gap why)
+{
+	if (why == STREAM_GAP_MISSING)
+		side->gap = true;
+	else
+		side->truncated = true;
+}
+
 /* Fix the outcome. The report waits for the connection's close (or a
  * grace period) so that it can say how the connection ended. */
 static void decide(struct session *s, enum outcome o, enum reason r)
@@ -75,6 +83,22 @@ static void decide(struct session *s, enum outcome o, enum reason r)
 	else
 		s->report_at = s->now + SESSION_ALERT_GRACE_US;
 	s->close_at = s->quiet_at = 0;
+}
+
+/* A hello came without its body: too long to be real (malformed), or
+ * not captured, in which case nothing can be said of the handshake. */
+static bool hello_unreadable(struct session *s, struct session_side *side,
+			     uint32_t len)
+{
+	if (side->rec.mem_refused) {
+		missing(side, STREAM_GAP_TRUNCATED);
+	} else if (side->rec.damaged && len <= RECORDS_MAX_HS) {
+		missing(side, side->rec.damaged);
+	} else {
+		return false;
+	}
+	decide(s, OUTCOME_UNKNOWN, REASON_NONE);
+	return true;
 }
 
 static void fail(struct session *s, enum reason r, const char *detail)
@@ -298,12 +322,9 @@ static void client_hello(struct session *s, const uint8_t *body, uint32_t len)
 		decide(s, OUTCOME_UNKNOWN, REASON_NONE);
 		return;
 	}
-	if (!body && s->side[SIDE_CLIENT].rec.mem_refused) {
-		/* Not kept for want of memory: nothing can be said of it. */
+	if (!body && hello_unreadable(s, &s->side[SIDE_CLIENT], len)) {
 		free(s->ch);
 		s->ch = NULL;
-		s->side[SIDE_CLIENT].truncated = true;
-		decide(s, OUTCOME_UNKNOWN, REASON_NONE);
 		return;
 	}
 	rc = body ? tls_parse_client_hello(body, len, s->ch) : TLS_MALFORMED;
@@ -321,11 +342,8 @@ static void server_hello(struct session *s, const uint8_t *body, uint32_t len)
 {
 	struct tls_server_hello sh;
 
-	if (!body && s->side[SIDE_SERVER].rec.mem_refused) {
-		s->side[SIDE_SERVER].truncated = true;
-		decide(s, OUTCOME_UNKNOWN, REASON_NONE);
+	if (!body && hello_unreadable(s, &s->side[SIDE_SERVER], len))
 		return;
-	}
 	if (!body || tls_parse_server_hello(body, len, &sh) != TLS_OK) {
 		fail(s, REASON_MALFORMED, "server_hello");
 		return;
@@ -352,6 +370,8 @@ static void on_handshake(void *ctx, uint8_t type, const uint8_t *body,
 		if (!s->ch && s->client_kind != SNIFF_SSLV2) {
 			if (type == TLS_HS_CLIENT_HELLO)
 				client_hello(s, body, len);
+			else if (side->rec.damaged)
+				hello_unreadable(s, side, 0);
 			else
 				fail(s, REASON_MALFORMED, "client_hello");
 		} else if (s->has_sh && type != TLS_HS_CLIENT_HELLO) {
@@ -440,6 +460,8 @@ static void on_lost(void *ctx, const char *why)
 		     "client_framing" : "server_framing");
 		return;
 	}
+	missing(side, strcmp(why, "gap") == 0 ? STREAM_GAP_MISSING :
+		STREAM_GAP_TRUNCATED);
 	decide(s, OUTCOME_UNKNOWN, REASON_NONE);
 }
 
@@ -463,17 +485,14 @@ static void side_data(void *ctx, const uint8_t *p, uint32_t len)
 	records_data(&side->rec, p, len);
 }
 
+/* Missing bytes count as sent; they matter to `capture` only where the
+ * record layer needed them (damaged() and on_lost()). */
 static void side_gap(void *ctx, uint32_t len, enum stream_gap why)
 {
 	struct session_side *side = ctx;
 
-	if (side->s->outcome == OUTCOME_NONE) {
+	if (side->s->outcome == OUTCOME_NONE)
 		side->bytes += len;
-		if (why == STREAM_GAP_TRUNCATED)
-			side->truncated = true;
-		else
-			side->gap = true;
-	}
 	records_gap(&side->rec, len, why);
 }
 

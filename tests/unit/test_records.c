@@ -180,8 +180,9 @@ static void oversized_message(void **state)
 	records_free(&r);
 }
 
-/* Missing bytes inside a body keep the walk in step; the handshake
- * parser picks up at the next record. */
+/* Missing bytes inside a body keep the walk in step; the message they
+ * cut comes without its body, and the handshake parser picks up at the
+ * next record. */
 static void gap_inside_body(void **state)
 {
 	static const uint8_t head[] = { 22, 3, 3, 0, 10, 11, 0, 0, 6, 1 };
@@ -192,7 +193,8 @@ static void gap_inside_body(void **state)
 	records_data(&r, head, sizeof(head));
 	records_gap(&r, 5, STREAM_GAP_TRUNCATED);
 	records_data(&r, next, sizeof(next));
-	assert_string_equal(log_, "rec:22/10 rec:22/4 hs:14/0 ");
+	assert_string_equal(log_, "rec:22/10 hs:11/6(nobody) rec:22/4 hs:14/0 ");
+	assert_int_equal(r.damaged, STREAM_GAP_TRUNCATED);
 	records_free(&r);
 }
 

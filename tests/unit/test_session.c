@@ -594,7 +594,27 @@ static void truncated_body_keeps_going(void **state)
 	session_sink.gap(&s.side[S], 1000, STREAM_GAP_TRUNCATED);
 	alert(S, 2, 40);
 	assert_failed(REASON_SERVER_ALERT, STAGE_SERVER_HELLO);
+	/* Nothing the classifier needed was missing. */
+	assert_int_equal(s.capture, CAPTURE_COMPLETE);
+}
+
+/* A ClientHello cut by the capture: nothing can be said, and the record
+ * says why. */
+static void truncated_client_hello(void **state)
+{
+	struct buf m = { .n = 0 };
+	uint8_t hdr[5] = { 22, 3, 1 };
+
+	(void)state;
+	client_hello_msg(&m, 0x0303, false, false);
+	hdr[3] = m.n >> 8;
+	hdr[4] = m.n;
+	feed(C, hdr, sizeof(hdr));
+	feed(C, m.b, 20);
+	session_sink.gap(&s.side[C], m.n - 20, STREAM_GAP_TRUNCATED);
+	assert_int_equal(s.outcome, OUTCOME_UNKNOWN);
 	assert_int_equal(s.capture, CAPTURE_TRUNCATED);
+	assert_null(s.ch);
 }
 
 static void incomplete_at_end(void **state)
@@ -639,6 +659,7 @@ int main(void)
 		T(malformed_framing),
 		T(gap_is_unknown),
 		T(truncated_body_keeps_going),
+		T(truncated_client_hello),
 		T(incomplete_at_end),
 	};
 

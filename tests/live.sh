@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Live capture against real peers. tlswatch is attached to the cgroup v2
+# root while tests/golden/make-captures.sh records every scenario afresh
+# (real nginx, openssl s_server, openssl s_client, gnutls-cli, curl, from
+# distinct 127.0.0.x addresses, each with a tcpdump on lo). Then:
+#  - fresh: the new captures, read back with --read, give what the golden
+#    expectations say (outcome, reason, detail, alert, stage, versions);
+#  - differential: the live records equal the records --read gives for
+#    the same traffic, timing fields aside;
+#  - the process: "tlswatch: watching" once attached, exit 0 and a summary
+#    on SIGINT, no BPF program left loaded after it.
+# Needs root; CI runs it as root and then a BPF that fails to load fails.
+set -u
+cd "$(dirname "$0")/.."
+bin=./tlswatch
+ports=18443-18460
+
+if [ "$(id -u)" != 0 ]; then
+	echo "!!! SKIPPED live BPF tests: they need root (sudo make test) !!!"
+	exit 0
+fi
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+pass=0
+fail=0
+ok() { echo "PASS live $1"; pass=$((pass + 1)); }
+ko() { echo "FAIL live $1"; fail=$((fail + 1)); }
+
+"$bin" -p $ports --json -a >"$tmp/live.jsonl" 2>"$tmp/live.err" &
+pid=$!
+for _ in $(seq 100); do
+	grep -q "^tlswatch: watching" "$tmp/live.err" && break
+	kill -0 $pid 2>/dev/null || break
+	sleep 0.1
+done
+if grep -q "^tlswatch: watching" "$tmp/live.err"; then
+	ok "attached: $(head -n 1 "$tmp/live.err")"
+else
+	ko "tlswatch did not attach: $(cat "$tmp/live.err")"
+	echo "live: $pass passed, $fail failed"
+	exit 1
+fi
+
+mkdir "$tmp/caps"
+if tests/golden/make-captures.sh "$tmp/caps" >"$tmp/make.log" 2>&1; then
+	ok "real peers behaved as PEERS.md says (make-captures.sh checks)"
+else
+	ko "make-captures.sh: real peers did not behave as expected"
+	tail -n 20 "$tmp/make.log"
+fi
+# Outcomes fall due up to a second after the last packet (TLS 1.3 quiet
+# rule, alert and close grace periods).
+sleep 2
+kill -INT $pid
+wait $pid
+rc=$?
+pid=
+if [ $rc -eq 0 ] && grep -q "^tlswatch: [0-9]* connections" "$tmp/live.err"; then
+	ok "SIGINT: exit 0 with a summary"
+else
+	ko "SIGINT: exit $rc: $(tail -n 3 "$tmp/live.err")"
+fi
+if bpftool prog show 2>/dev/null | grep -qE "handle_(ingress|egress|state_c)"; then
+	ko "BPF programs still loaded after exit"
+else
+	ok "nothing left loaded after exit"
+fi
+
+# Fresh captures against the golden expectations. Addresses, ports,
+# timings and who closed first vary from run to run and are left out.
+view='[.outcome, .reason, .detail, .alert.from, .alert.code,
+       .alert.encrypted, .stage, .client_hello.version,
+       .client_hello.fallback_scsv, .server_hello.version] | tostring'
+: >"$tmp/read.jsonl"
+for pcap in "$tmp"/caps/*.pcap; do
+	name=$(basename "$pcap" .pcap)
+	args=()
+	[ -f "tests/golden/expected/$name.args" ] &&
+		read -r -a args <"tests/golden/expected/$name.args"
+	# Sorted: when a report falls due depends on closes, whose order
+	# varies.
+	want=$(jq -r "$view" "tests/golden/expected/$name.jsonl" | sort)
+	got=$("$bin" -r "$pcap" --json -a "${args[@]}" 2>/dev/null | jq -r "$view" | sort)
+	if [ "$want" = "$got" ]; then
+		ok "fresh $name"
+	else
+		ko "fresh $name"
+		diff <(echo "$want") <(echo "$got") | sed 's/^/  /'
+	fi
+	"$bin" -r "$pcap" --json -a -p $ports >>"$tmp/read.jsonl" 2>/dev/null
+done
+
+# Differential: what live capture reported equals what the tcpdumps of
+# the same traffic give, but for timing: the times themselves; who closed
+# first when both sides close within a millisecond (the socket's state
+# change and the FIN on the wire race); and the bytes of an established
+# TLS 1.3 handshake, which end with whichever comes first of the client's
+# first request and the server's first record after the client's flight.
+strip='del(.time, .duration_ms, .close.by)
+       | if .outcome == "established" and .server_hello.version == "TLS 1.3"
+         then del(.bytes) else . end | tostring'
+jq -r "$strip" "$tmp/live.jsonl" | sort >"$tmp/live.sorted"
+jq -r "$strip" "$tmp/read.jsonl" | sort >"$tmp/read.sorted"
+n=$(wc -l <"$tmp/live.sorted")
+if [ "$n" -gt 0 ] && diff -u "$tmp/read.sorted" "$tmp/live.sorted" >"$tmp/diff"; then
+	ok "differential: $n live records equal the records of their tcpdump"
+else
+	ko "differential: live and --read records differ (- read, + live)"
+	head -n 40 "$tmp/diff"
+fi
+
+echo "live: $pass passed, $fail failed"
+[ $fail -eq 0 ]
