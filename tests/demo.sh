@@ -49,7 +49,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=tlswatch-demo.invali
 	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
 
 # One nginx process (master_process off): nothing left behind if it is
-# killed. Every path points into $tmp so nothing on the host is touched.
+# killed. Every path points into $tmp so nothing on the host is touched;
+# nginx's own errors go to $tmp/nginx.log (-e), even before it reads this.
 cat >"$tmp/nginx.conf" <<EOF
 pid $tmp/nginx.pid;
 error_log $tmp/nginx.log info;
@@ -76,6 +77,7 @@ http {
 	}
 }
 EOF
+
 # Poll for up to 10 s until "$@" succeeds; give up early if process $1 dies.
 await() { local pid=$1 end=$((SECONDS + 10)); shift
 	until "$@"; do
@@ -84,10 +86,10 @@ await() { local pid=$1 end=$((SECONDS + 10)); shift
 	done
 }
 listening() { (($(ss -Hltn "( sport = :$LEGACY or sport = :$MODERN )" | wc -l) == 2)); }
-watching() { grep -q '^tlswatch: watching' "$tmp/tlswatch.err"; }
+watching() { grep -qs '^tlswatch: watching' "$tmp/tlswatch.err"; }
 
 nginx -e "$tmp/nginx.log" -p "$tmp" -c "$tmp/nginx.conf" -g 'daemon off; master_process off;' \
-	</dev/null >>"$tmp/nginx.log" 2>&1 &
+	</dev/null &>/dev/null &
 nginx_pid=$!
 await $nginx_pid listening || die "nginx did not start: $(tail -n 3 "$tmp/nginx.log")"
 

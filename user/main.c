@@ -249,8 +249,9 @@ static int run_live(struct run *run, char *err, size_t errlen)
 	run->loader = loader_open(&lo, err, errlen);
 	if (!run->loader)
 		return 1;
-	fprintf(stderr, "tlswatch: watching port %s on cgroup %s\n",
-		env.ports_arg, loader_cgroup(run->loader));
+	fprintf(stderr, "tlswatch: watching TCP port%s %s on cgroup %s\n",
+		strpbrk(env.ports_arg, ",-") ? "s" : "", env.ports_arg,
+		loader_cgroup(run->loader));
 	start = now_ns(CLOCK_MONOTONIC);
 	while (!exiting && !run->write_failed) {
 		rc = loader_poll(run->loader, 100);
