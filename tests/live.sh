@@ -115,5 +115,88 @@ else
 	head -n 40 "$tmp/diff"
 fi
 
+# The process around the capture.
+out=$("$bin" --check 2>&1)
+if [ $? -eq 0 ] && grep -q "^programs: *load" <<<"$out" &&
+	grep -q "can capture here" <<<"$out"; then
+	ok "--check: $(tail -n 1 <<<"$out")"
+else
+	ko "--check: $out"
+fi
+
+start=$(date +%s%N)
+out=$("$bin" -p 18999 -d 1 2>&1)
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+if [ $rc -eq 0 ] && [ $ms -ge 900 ] && grep -q "^tlswatch: 0 connections" <<<"$out"; then
+	ok "--duration 1: exit 0 with a summary"
+else
+	ko "--duration 1: exit $rc after $ms ms: $out"
+fi
+
+"$bin" -p 18999 2>"$tmp/term.err" &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid
+rc=$?
+pid=
+if [ $rc -eq 0 ] && grep -q "^tlswatch: 0 connections" "$tmp/term.err"; then
+	ok "SIGTERM: exit 0 with a summary"
+else
+	ko "SIGTERM: exit $rc: $(cat "$tmp/term.err")"
+fi
+
+# kill -9 gives no chance to clean up: bpf_link file descriptors close
+# with the process, and the programs go with them.
+"$bin" -p 18999 2>/dev/null &
+pid=$!
+sleep 1
+kill -9 $pid
+wait $pid 2>/dev/null
+pid=
+sleep 0.5
+if bpftool prog show 2>/dev/null | grep -qE "handle_(ingress|egress|state_c)"; then
+	ko "kill -9 left BPF programs loaded"
+else
+	ok "kill -9 leaves nothing loaded"
+fi
+
+# Not privileged: one line, exit 1.
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	"$bin" -p 18999 -d 1 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && [ "$(wc -l <<<"$out")" = 1 ] &&
+	grep -q "^tlswatch: .*(run as root" <<<"$out"; then
+	ok "unprivileged: $out"
+else
+	ko "unprivileged: exit $rc: $out"
+fi
+
+# Inside a cgroup namespace the visible root is not the host's: refuse
+# without --cgroup, work with it.
+out=$(unshare -C "$bin" -p 18999 -d 1 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "give --cgroup" <<<"$out"; then
+	ok "cgroup namespace: refused without --cgroup"
+else
+	ko "cgroup namespace: exit $rc: $out"
+fi
+cg=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+out=$(unshare -C "$bin" -p 18999 -d 0.5 --cgroup "$cg" 2>&1)
+if [ $? -eq 0 ] && grep -q "^tlswatch: watching .* on cgroup $cg" <<<"$out"; then
+	ok "cgroup namespace: works with --cgroup $cg"
+else
+	ko "cgroup namespace with --cgroup: $out"
+fi
+
+# No cgroup v2 mounted (a mount namespace without it): a private mount.
+out=$(unshare -m sh -c "umount -l '$cg' && exec '$bin' -p 18999 -d 0.5" 2>&1)
+if [ $? -eq 0 ] && grep -q "^tlswatch: watching .* on cgroup /run/tlswatch-cgroup-" <<<"$out"; then
+	ok "no cgroup v2 mounted: mounts one privately"
+else
+	ko "no cgroup v2 mounted: $out"
+fi
+
 echo "live: $pass passed, $fail failed"
 [ $fail -eq 0 ]
