@@ -267,10 +267,16 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 	f->walking[d] = 2;
 	/* The next header is counted from this one's first byte. */
 	f->next_hdr[d] += take + rlen;
-	/* A plaintext alert's level and code, when in this segment. */
-	if (hdr[0] == 21 && rlen == 2 && (__u32)off + take + 2 <= p->len &&
-	    (__u32)off + take + 2 > c->full)
-		add_piece(c->skb, p, c->ev, c->dlen, off + take, 2);
+	/* A plaintext alert's level and code: what of them is in this
+	 * segment now, the rest at the start of the next. */
+	if (hdr[0] == 21 && rlen == 2) {
+		__u32 at = off + take;
+		__u32 n = p->len - at < 2 ? p->len - at : 2;
+
+		if (n && at + n > c->full)
+			add_piece(c->skb, p, c->ev, c->dlen, at, n);
+		f->alert_left[d] = 2 - n;
+	}
 	return 0;
 lost:
 	/* A direction whose first bytes are no record is simply not TLS:
@@ -350,7 +356,7 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 		}
 	}
 	/* bpf_loop: the verifier checks one header's worth of work once,
-	 * not each of TW_MAX_PIECES unrolled copies. */
+	 * not each of TW_MAX_WALK unrolled copies. */
 	wc.skb = skb;
 	wc.p = &p;
 	wc.ev = ev;
@@ -358,7 +364,28 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 	wc.dlen = &dlen;
 	wc.data_seq = data_seq;
 	wc.full = full;
-	bpf_loop(TW_MAX_PIECES, walk_one, &wc, 0);
+	/* The body of an alert whose header ended the previous segment. */
+	if (f->alert_left[d] && f->alert_left[d] <= 2 &&
+	    data_seq == f->next_hdr[d] - f->alert_left[d]) {
+		/* & 3: a bound the verifier can see. */
+		__u32 n = f->alert_left[d] & 3;
+
+		if (n > p.len)
+			n = p.len;
+
+		if (n > full)
+			add_piece(skb, &p, ev, &dlen, 0, n);
+		f->alert_left[d] -= n;
+	}
+	bpf_loop(TW_MAX_WALK, walk_one, &wc, 0);
+	/* Still a header inside this segment: more records than the walk
+	 * takes in one segment. Say so rather than fall behind. */
+	if (!f->nosync[d] && (__s32)(f->next_hdr[d] - data_seq) >= 0 &&
+	    f->next_hdr[d] - data_seq < p.len) {
+		f->nosync[d] = 1;
+		ev->flags |= TW_SEG_NOSYNC;
+		count(TW_STAT_NOSYNC);
+	}
 	send(ev, dlen, f);
 	return 1;
 }

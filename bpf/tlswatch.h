@@ -16,6 +16,9 @@
 #define TW_BUDGET 4096
 /* Record headers one segment event can carry. */
 #define TW_MAX_PIECES 16
+/* Record headers one segment is walked over (those inside the bytes sent
+ * in full need no piece); more, and the walk gives up on the direction. */
+#define TW_MAX_WALK 64
 /* A TLS record header, and one carrying a plaintext alert body. */
 #define TW_HDR 5
 #define TW_ALERT_HDR 7
@@ -52,6 +55,8 @@ struct tw_flow {
 	__u8 nosync[2];		/* stopped following this direction */
 	__u8 partial_len[2];	/* header bytes seen of a split header */
 	__u8 partial[2][TW_HDR];
+	__u8 alert_left[2];	/* bytes of a plaintext alert's body still
+				 * to come at the start of the next segment */
 	__u8 decided;		/* userspace has its outcome: stop */
 	__u8 lost;		/* an event was dropped: say so in the next */
 };
