@@ -54,6 +54,20 @@ else
 	ko "make-captures.sh: real peers did not behave as expected"
 	tail -n 20 "$tmp/make.log"
 fi
+# IPv6: a TLS 1.2-only server on [::1] refusing a TLS 1.3-only client.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=v6.invalid \
+	-keyout "$tmp/v6key.pem" -out "$tmp/v6cert.pem" 2>/dev/null
+timeout 20 openssl s_server -accept '[::1]:18449' -cert "$tmp/v6cert.pem" \
+	-key "$tmp/v6key.pem" -tls1_2 -quiet </dev/null >/dev/null 2>&1 &
+v6srv=$!
+for _ in $(seq 50); do
+	ss -ltn | grep -q '\[::1\]:18449' && break
+	sleep 0.1
+done
+timeout 5 openssl s_client -connect '[::1]:18449' -tls1_3 </dev/null >/dev/null 2>&1
+kill $v6srv 2>/dev/null
+wait $v6srv 2>/dev/null
+
 # Outcomes fall due up to a second after the last packet (TLS 1.3 quiet
 # rule, alert and close grace periods).
 sleep 2
@@ -66,7 +80,16 @@ if [ $rc -eq 0 ] && grep -q "^tlswatch: [0-9]* connections" "$tmp/live.err"; the
 else
 	ko "SIGINT: exit $rc: $(tail -n 3 "$tmp/live.err")"
 fi
-if bpftool prog show 2>/dev/null | grep -qE "handle_(ingress|egress|state_c)"; then
+# Programs are freed a moment after their last reference goes.
+loaded() {
+	for _ in $(seq 30); do
+		bpftool prog show 2>/dev/null |
+			grep -qE "handle_(ingress|egress|state_c)" || return 1
+		sleep 0.1
+	done
+	return 0
+}
+if loaded; then
 	ko "BPF programs still loaded after exit"
 else
 	ok "nothing left loaded after exit"
@@ -105,7 +128,14 @@ done
 strip='del(.time, .duration_ms, .close.by)
        | if .outcome == "established" and .server_hello.version == "TLS 1.3"
          then del(.bytes) else . end | tostring'
-jq -r "$strip" "$tmp/live.jsonl" | sort >"$tmp/live.sorted"
+v6=$(jq -c 'select(.client.ip == "::1")' "$tmp/live.jsonl")
+if [ "$(jq -r '[.server.port, .outcome, .reason, .alert.code, .client_hello.version] | tostring' <<<"$v6")" = \
+	'[18449,"failed","server_alert",70,"TLS 1.3"]' ]; then
+	ok "IPv6: [::1] TLS 1.3-only client refused with protocol_version"
+else
+	ko "IPv6: got: $v6"
+fi
+jq -r "select(.client.ip != \"::1\") | $strip" "$tmp/live.jsonl" | sort >"$tmp/live.sorted"
 jq -r "$strip" "$tmp/read.jsonl" | sort >"$tmp/read.sorted"
 n=$(wc -l <"$tmp/live.sorted")
 if [ "$n" -gt 0 ] && diff -u "$tmp/read.sorted" "$tmp/live.sorted" >"$tmp/diff"; then
@@ -155,8 +185,7 @@ sleep 1
 kill -9 $pid
 wait $pid 2>/dev/null
 pid=
-sleep 0.5
-if bpftool prog show 2>/dev/null | grep -qE "handle_(ingress|egress|state_c)"; then
+if loaded; then
 	ko "kill -9 left BPF programs loaded"
 else
 	ok "kill -9 leaves nothing loaded"
