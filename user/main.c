@@ -264,8 +264,8 @@ static int run_live(struct run *run, char *err, size_t errlen)
 		flows_advance(run->flows, (now + run->mono_offset_ns) / 1000);
 		if (env.duration_us && now - start >= env.duration_us * 1000)
 			break;
-		if (!env.json)
-			fflush(stdout);
+		/* Lines as they happen, for people and for pipes alike. */
+		fflush(stdout);
 	}
 	return 0;
 }

@@ -251,31 +251,13 @@ static void sniff_bytes(struct records *r, const uint8_t *p, uint32_t n)
 
 static void sslv2_bytes(struct records *r, const uint8_t *p, uint32_t n)
 {
+	/* Gather the 2-byte header, which gives the record's length, then
+	 * the rest of the record. */
 	while (n && r->state == REC_SSLV2) {
-		uint32_t take;
+		uint32_t want = r->v2_need ? r->v2_need : 2;
+		uint32_t take = want - r->hs_len;
+		uint32_t len;
 
-		if (r->v2_need == 0) {
-			uint32_t rec_len;
-
-			take = 2 - (r->hs_len < 2 ? r->hs_len : 2);
-			if (take > n)
-				take = n;
-			if (!hs_append(r, p, take)) {
-				lose(r, "truncated");
-				return;
-			}
-			p += take;
-			n -= take;
-			if (r->hs_len < 2)
-				return;
-			if (tls_sslv2_record_len(r->hs, r->hs_len, &rec_len) !=
-			    TLS_OK) {
-				lose(r, "framing");
-				return;
-			}
-			r->v2_need = rec_len;
-		}
-		take = r->v2_need - r->hs_len;
 		if (take > n)
 			take = n;
 		if (!hs_append(r, p, take)) {
@@ -284,17 +266,24 @@ static void sslv2_bytes(struct records *r, const uint8_t *p, uint32_t n)
 		}
 		p += take;
 		n -= take;
-		if (r->hs_len == r->v2_need) {
-			uint32_t len = r->hs_len;
-
-			r->hs_len = 0;
-			r->v2_need = 0;
-			r->seen_v2 = true;
-			r->state = REC_SNIFF;
-			r->ops->sslv2(r->ctx, r->hs, len);
-			dispatch(r, p, n);
+		if (r->hs_len < want)
 			return;
+		if (!r->v2_need) {
+			if (tls_sslv2_record_len(r->hs, r->hs_len,
+						 &r->v2_need) != TLS_OK) {
+				lose(r, "framing");
+				return;
+			}
+			continue;
 		}
+		len = r->hs_len;
+		r->hs_len = 0;
+		r->v2_need = 0;
+		r->seen_v2 = true;
+		r->state = REC_SNIFF;
+		r->ops->sslv2(r->ctx, r->hs, len);
+		dispatch(r, p, n);
+		return;
 	}
 }
 
