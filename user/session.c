@@ -268,6 +268,12 @@ static void tls13_record(struct session *s, struct session_side *side,
 static void tls12_record(struct session *s, struct session_side *side,
 			 const struct tls_record_header *h)
 {
+	/* A handshake record after ServerHello starts that side's flight,
+	 * even where its messages were not captured (live capture sends
+	 * only record headers past its budget). */
+	if (h->type == TLS_CT_HANDSHAKE && !side->ccs)
+		advance(s, side->id == SIDE_SERVER ? STAGE_SERVER_FLIGHT :
+			STAGE_CLIENT_FLIGHT);
 	if (!side->ccs)
 		return;
 	if (h->type == TLS_CT_HANDSHAKE && !side->finished) {
