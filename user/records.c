@@ -144,6 +144,7 @@ static void tls_bytes(struct records *r, const uint8_t *p, uint32_t n)
 				take = n;
 			memcpy(r->hdr + r->hdr_len, p, take);
 			r->hdr_len += take;
+			r->pos += take;
 			p += take;
 			n -= take;
 			if (r->hdr_len < TLS_RECORD_HEADER_LEN)
@@ -176,6 +177,7 @@ static void tls_bytes(struct records *r, const uint8_t *p, uint32_t n)
 			}
 			p += take;
 			n -= take;
+			r->pos += take;
 			r->body_left -= take;
 		}
 		if (r->in_body && r->body_left == 0) {
@@ -184,6 +186,8 @@ static void tls_bytes(struct records *r, const uint8_t *p, uint32_t n)
 				r->ops->alert(r->ctx, r->alert[0], r->alert[1]);
 		}
 	}
+	if (r->state == REC_DONE)
+		r->pos += n;	/* what follows a framing error */
 }
 
 static void sslv2_bytes(struct records *r, const uint8_t *p, uint32_t n);
@@ -204,6 +208,7 @@ static void dispatch(struct records *r, const uint8_t *p, uint32_t n)
 		sslv2_bytes(r, p, n);
 		break;
 	case REC_DONE:
+		r->pos += n;
 		break;
 	}
 }
@@ -241,6 +246,7 @@ static void sniff_bytes(struct records *r, const uint8_t *p, uint32_t n)
 		break;
 	default:
 		r->state = REC_DONE;
+		r->pos += have + (n - take);
 		if (!r->seen_v2)
 			r->ops->not_tls(r->ctx, what);
 		return;
@@ -261,16 +267,19 @@ static void sslv2_bytes(struct records *r, const uint8_t *p, uint32_t n)
 		if (take > n)
 			take = n;
 		if (!hs_append(r, p, take)) {
+			r->pos += n;
 			lose(r, "truncated");
 			return;
 		}
 		p += take;
 		n -= take;
+		r->pos += take;
 		if (r->hs_len < want)
 			return;
 		if (!r->v2_need) {
 			if (tls_sslv2_record_len(r->hs, r->hs_len,
 						 &r->v2_need) != TLS_OK) {
+				r->pos += n;
 				lose(r, "framing");
 				return;
 			}
@@ -289,7 +298,13 @@ static void sslv2_bytes(struct records *r, const uint8_t *p, uint32_t n)
 
 void records_data(void *rp, const uint8_t *p, uint32_t len)
 {
-	dispatch(rp, p, len);
+	struct records *r = rp;
+
+	/* A stream no longer walked still counts what it carries. */
+	if (r->state == REC_DONE)
+		r->pos += len;
+	else
+		dispatch(r, p, len);
 }
 
 void records_gap(void *rp, uint32_t len, enum stream_gap why)
@@ -297,6 +312,7 @@ void records_gap(void *rp, uint32_t len, enum stream_gap why)
 	struct records *r = rp;
 	const char *what = why == STREAM_GAP_TRUNCATED ? "truncated" : "gap";
 
+	r->pos += len;
 	if (len == 0 || r->state == REC_DONE)
 		return;
 	/* Only a gap inside a TLS record body keeps the walk in step. */

@@ -47,6 +47,7 @@ enum records_state {
 
 struct records {
 	enum records_state state;
+	uint64_t pos;		/* stream bytes walked (data and gaps) */
 	bool encrypted;		/* handshake records are encrypted (after this
 				 * side's ChangeCipherSpec, TLS 1.2 and older) */
 	/* Bytes of the current record header (or sniff/SSLv2 prefix). */

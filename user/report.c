@@ -149,8 +149,8 @@ void report_json(struct json *j, const struct session *s)
 		server_hello_json(j, s);
 	json_fixed(j, "duration_ms", s->decided_ts - s->first_ts, 3);
 	json_object_begin(j, "bytes");
-	json_uint(j, "from_client", c->bytes);
-	json_uint(j, "from_server", sv->bytes);
+	json_uint(j, "from_client", c->hs_bytes);
+	json_uint(j, "from_server", sv->hs_bytes);
 	json_object_end(j);
 	if (closed_in_handshake(s)) {
 		json_object_begin(j, "close");

@@ -63,14 +63,23 @@ static void missing(struct session_side *side, enum stream_gap why)
  * grace period) so that it can say how the connection ended. */
 static void decide(struct session *s, enum outcome o, enum reason r)
 {
-	const struct session_side *c = &s->side[SIDE_CLIENT];
-	const struct session_side *sv = &s->side[SIDE_SERVER];
+	struct session_side *c = &s->side[SIDE_CLIENT];
+	struct session_side *sv = &s->side[SIDE_SERVER];
 
 	if (s->outcome != OUTCOME_NONE)
 		return;
 	s->outcome = o;
 	s->reason = r;
 	s->decided_ts = s->now;
+	/* A record that decides counts whole: the same bytes whether its
+	 * body came in the same segment (a capture file) or as a gap after
+	 * its header (live capture past the budget). */
+	for (int i = 0; i < 2; i++) {
+		const struct records *rec = &s->side[i].rec;
+
+		s->side[i].hs_bytes = rec->pos +
+			(rec->state == REC_TLS && rec->in_body ? rec->body_left : 0);
+	}
 	if (c->gap || sv->gap)
 		s->capture = CAPTURE_GAP;
 	else if (c->truncated || sv->truncated)

@@ -69,7 +69,9 @@ struct session_side {
 	struct session *s;
 	enum side_id id;
 	struct records rec;
-	uint64_t bytes;		/* payload bytes while undecided */
+	uint64_t bytes;		/* payload bytes delivered while undecided */
+	uint64_t hs_bytes;	/* at the decision: bytes up to the end of the
+				 * records seen, whatever the segmentation */
 	bool gap, truncated;	/* bytes went missing while undecided */
 	bool ccs;		/* sent ChangeCipherSpec */
 	bool finished;		/* sent its Finished (TLS 1.2 and older) */
