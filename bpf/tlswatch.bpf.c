@@ -428,9 +428,19 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 	if (!is_watched(lport))
 		return 0;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	key.family = family;
 	key.sport = bpf_htons(lport);
 	key.cport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+	/* A dual-stack socket serving an IPv4 client has IPv4-mapped
+	 * addresses; its packets are IPv4, and so is the key they make. */
+	if (family == AF_INET6) {
+		struct in6_addr a;
+
+		BPF_CORE_READ_INTO(&a, sk, __sk_common.skc_v6_daddr);
+		if (a.in6_u.u6_addr32[0] == 0 && a.in6_u.u6_addr32[1] == 0 &&
+		    a.in6_u.u6_addr32[2] == bpf_htonl(0xffff))
+			family = AF_INET;
+	}
+	key.family = family;
 	if (family == AF_INET) {
 		BPF_CORE_READ_INTO((__u32 *)key.saddr, sk, __sk_common.skc_rcv_saddr);
 		BPF_CORE_READ_INTO((__u32 *)key.caddr, sk, __sk_common.skc_daddr);

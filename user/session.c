@@ -230,6 +230,11 @@ static void on_not_tls(void *ctx, enum tls_sniff what)
 		return;
 	}
 	s->server_kind = what;
+	/* A server that speaks first (an SMTP banner) to a client that has
+	 * said nothing: no handshake was tried; the close or the timeout
+	 * will say no_data. */
+	if (s->side[SIDE_CLIENT].bytes == 0)
+		return;
 	/* A TLS client answered by something else: HTTP, SMTP, ... */
 	switch (what) {
 	case SNIFF_HTTP:
@@ -408,6 +413,10 @@ static void on_alert(void *ctx, uint8_t level, uint8_t code)
 	struct session *s = side->s;
 
 	if (s->outcome != OUTCOME_NONE)
+		return;
+	/* A server's alert to a client that sent nothing (a TCP health
+	 * check that connected and left): no handshake was tried. */
+	if (side->id == SIDE_SERVER && s->side[SIDE_CLIENT].bytes == 0)
 		return;
 	if (level == 1) {
 		/* A warning the handshake may survive (unrecognized_name);

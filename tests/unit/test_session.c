@@ -473,6 +473,29 @@ static void no_data(void **state)
 	assert_null(reason_name(s.reason));
 }
 
+/* A health check connects and leaves; the server alerts into the void
+ * (Python's ssl module sends decode_error): still no data. */
+static void no_data_server_alert(void **state)
+{
+	(void)state;
+	close_(C, CLOSE_FIN);
+	alert(S, 2, 50);
+	close_(S, CLOSE_FIN);
+	assert_int_equal(s.outcome, OUTCOME_NO_DATA);
+	assert_false(s.alert.valid);
+}
+
+/* A server that speaks first to a client that says nothing. */
+static void no_data_server_banner(void **state)
+{
+	(void)state;
+	feed(S, "220 mail.example ESMTP\r\n", 24);
+	assert_int_equal(s.outcome, OUTCOME_NONE);
+	close_(C, CLOSE_FIN);
+	close_(S, CLOSE_FIN);
+	assert_int_equal(s.outcome, OUTCOME_NO_DATA);
+}
+
 static void no_data_timeout(void **state)
 {
 	(void)state;
@@ -649,6 +672,8 @@ int main(void)
 		T(server_closed),
 		T(closed_after_server_flight),
 		T(no_data),
+		T(no_data_server_alert),
+		T(no_data_server_banner),
 		T(no_data_timeout),
 		T(timeout),
 		T(not_tls_http),
