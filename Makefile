@@ -76,7 +76,9 @@ unit: $(UNIT_BINS)
 golden: tlswatch
 	$(Q)tests/golden/run.sh
 
-demo: tlswatch
+# A throwaway nginx, real clients failing, tlswatch watching (root).
+demo: test-deps
+	$(Q)$(MAKE) --no-print-directory tlswatch
 	$(Q)tests/demo.sh
 
 test: test-deps
