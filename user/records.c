@@ -37,89 +37,85 @@ static void lose(struct records *r, const char *why)
 	r->ops->lost(r->ctx, why);
 }
 
-/* Append to the message buffer, growing it up to RECORDS_MAX_HS within
- * the shared limit; false when it cannot grow. */
+/* The message buffer holds at least need bytes, growing within
+ * RECORDS_MAX_HS and the shared limit; false, with mem_refused when
+ * memory was the reason, if it cannot. */
+static bool hs_grow(struct records *r, uint32_t need)
+{
+	uint32_t cap = r->hs_cap ? r->hs_cap : 512;
+	uint8_t *nb;
+
+	if (need <= r->hs_cap)
+		return true;
+	if (need > RECORDS_MAX_HS + TLS_HS_HEADER_LEN)
+		return false;
+	while (cap < need)
+		cap *= 2;
+	if (cap > RECORDS_MAX_HS + TLS_HS_HEADER_LEN)
+		cap = RECORDS_MAX_HS + TLS_HS_HEADER_LEN;
+	if (mem_used - r->hs_cap + cap > mem_limit ||
+	    !(nb = realloc(r->hs, cap))) {
+		r->mem_refused = true;
+		return false;
+	}
+	mem_used = mem_used - r->hs_cap + cap;
+	r->hs = nb;
+	r->hs_cap = cap;
+	return true;
+}
+
+/* Append to the buffer (an SSLv2 record being gathered). */
 static bool hs_append(struct records *r, const uint8_t *p, uint32_t n)
 {
-	if (r->hs_len + n > r->hs_cap) {
-		uint32_t cap = r->hs_cap ? r->hs_cap : 512;
-		uint8_t *nb;
-
-		while (cap < r->hs_len + n)
-			cap *= 2;
-		if (cap > RECORDS_MAX_HS + TLS_HS_HEADER_LEN)
-			cap = RECORDS_MAX_HS + TLS_HS_HEADER_LEN;
-		if (r->hs_len + n > cap ||
-		    mem_used - r->hs_cap + cap > mem_limit) {
-			r->mem_refused = true;
-			return false;
-		}
-		nb = realloc(r->hs, cap);
-		if (!nb) {
-			r->mem_refused = true;
-			return false;
-		}
-		mem_used = mem_used - r->hs_cap + cap;
-		r->hs = nb;
-		r->hs_cap = cap;
-	}
+	if (!hs_grow(r, r->hs_len + n))
+		return false;
 	memcpy(r->hs + r->hs_len, p, n);
 	r->hs_len += n;
 	return true;
 }
 
 /* Handshake bytes of a plaintext record, in order. Messages may span
- * records and a record may hold several; a message too large to keep is
- * followed to its end and reported without a body. */
+ * records and a record may hold several. The 4-byte message header is
+ * kept apart, so that a body that cannot be kept (too long, or no
+ * memory) is still followed to its end and reported without a body. */
 static void hs_bytes(struct records *r, const uint8_t *p, uint32_t n)
 {
+	static const uint8_t empty[1];
+
 	while (n) {
-		uint32_t want, take;
+		uint32_t take, blen, have;
 		uint8_t type;
-		uint32_t blen;
 
 		if (r->hs_len < TLS_HS_HEADER_LEN) {
 			take = TLS_HS_HEADER_LEN - r->hs_len;
 			if (take > n)
 				take = n;
-			if (!hs_append(r, p, take))
-				return;
+			memcpy(r->hs_hdr + r->hs_len, p, take);
+			r->hs_len += take;
 			p += take;
 			n -= take;
 			if (r->hs_len < TLS_HS_HEADER_LEN)
 				return;
+			tls_parse_handshake_header(r->hs_hdr, TLS_HS_HEADER_LEN,
+						   &type, &blen);
+			r->hs_lost = blen > RECORDS_MAX_HS || !hs_grow(r, blen);
 		}
-		tls_parse_handshake_header(r->hs, r->hs_len, &type, &blen);
-		want = TLS_HS_HEADER_LEN + blen;
-		if (blen > RECORDS_MAX_HS || r->hs_lost) {
-			/* Count the body down in hs_cap's place: hs_len
-			 * tracks how much of it has passed. */
-			take = want - r->hs_len;
-			if (take > n)
-				take = n;
-			r->hs_len += take;
-			p += take;
-			n -= take;
-			if (r->hs_len == want) {
-				r->hs_len = 0;
-				r->hs_lost = false;
-				r->ops->handshake(r->ctx, type, NULL, blen);
-			}
-			continue;
-		}
-		take = want - r->hs_len;
-		if (take > n)
-			take = n;
-		if (!hs_append(r, p, take)) {
-			r->hs_lost = true;
-			continue;
-		}
+		tls_parse_handshake_header(r->hs_hdr, TLS_HS_HEADER_LEN, &type,
+					   &blen);
+		have = r->hs_len - TLS_HS_HEADER_LEN;
+		take = blen - have < n ? blen - have : n;
+		if (!r->hs_lost)
+			memcpy(r->hs + have, p, take);
+		r->hs_len += take;
 		p += take;
 		n -= take;
-		if (r->hs_len == want) {
+		if (have + take == blen) {
+			bool lost = r->hs_lost;
+
 			r->hs_len = 0;
-			r->ops->handshake(r->ctx, type, r->hs + TLS_HS_HEADER_LEN,
-					  blen);
+			r->hs_lost = false;
+			r->ops->handshake(r->ctx, type,
+					  lost ? NULL : blen ? r->hs : empty, blen);
 		}
 	}
 }
@@ -134,26 +130,32 @@ static bool collecting_alert(const struct records *r)
 	return r->cur.type == TLS_CT_ALERT && r->cur.length == 2;
 }
 
-static void tls_bytes(struct records *r, const uint8_t *p, uint32_t n)
+/* Each walker takes bytes while its state lasts and returns how many it
+ * took; dispatch() hands the rest to whichever walker the state then
+ * calls for. A loop rather than walkers calling each other, so that a
+ * segment of thousands of tiny SSLv2 records cannot grow the stack. */
+static uint32_t tls_bytes(struct records *r, const uint8_t *p, uint32_t n)
 {
-	while (n && r->state == REC_TLS) {
-		if (!r->in_body) {
-			uint32_t take = TLS_RECORD_HEADER_LEN - r->hdr_len;
+	uint32_t used = 0;
 
-			if (take > n)
-				take = n;
-			memcpy(r->hdr + r->hdr_len, p, take);
+	while (used < n && r->state == REC_TLS) {
+		uint32_t take;
+
+		if (!r->in_body) {
+			take = TLS_RECORD_HEADER_LEN - r->hdr_len;
+			if (take > n - used)
+				take = n - used;
+			memcpy(r->hdr + r->hdr_len, p + used, take);
 			r->hdr_len += take;
 			r->pos += take;
-			p += take;
-			n -= take;
+			used += take;
 			if (r->hdr_len < TLS_RECORD_HEADER_LEN)
-				return;
+				break;
 			r->hdr_len = 0;
 			if (tls_parse_record_header(r->hdr, TLS_RECORD_HEADER_LEN,
 						    &r->cur) != TLS_OK) {
 				lose(r, "framing");
-				return;
+				break;
 			}
 			r->in_body = true;
 			r->body_left = r->cur.length;
@@ -164,19 +166,15 @@ static void tls_bytes(struct records *r, const uint8_t *p, uint32_t n)
 				r->hs_lost = false;
 			}
 			r->ops->record(r->ctx, &r->cur);
-			if (r->state != REC_TLS)
-				return;
 		} else {
-			uint32_t take = r->body_left < n ? r->body_left : n;
-
+			take = r->body_left < n - used ? r->body_left : n - used;
 			if (collecting_hs(r) && !r->hs_skip)
-				hs_bytes(r, p, take);
+				hs_bytes(r, p + used, take);
 			else if (collecting_alert(r)) {
-				memcpy(r->alert + r->alert_len, p, take);
+				memcpy(r->alert + r->alert_len, p + used, take);
 				r->alert_len += take;
 			}
-			p += take;
-			n -= take;
+			used += take;
 			r->pos += take;
 			r->body_left -= take;
 		}
@@ -186,38 +184,56 @@ static void tls_bytes(struct records *r, const uint8_t *p, uint32_t n)
 				r->ops->alert(r->ctx, r->alert[0], r->alert[1]);
 		}
 	}
-	if (r->state == REC_DONE)
-		r->pos += n;	/* what follows a framing error */
+	return used;
 }
 
-static void sslv2_bytes(struct records *r, const uint8_t *p, uint32_t n);
-static void sniff_bytes(struct records *r, const uint8_t *p, uint32_t n);
-
-/* Hand bytes to whichever walker the current state calls for; a walker
- * that changes state mid-way passes the rest on through here. */
-static void dispatch(struct records *r, const uint8_t *p, uint32_t n)
+static uint32_t sslv2_bytes(struct records *r, const uint8_t *p, uint32_t n)
 {
-	switch (r->state) {
-	case REC_SNIFF:
-		sniff_bytes(r, p, n);
-		break;
-	case REC_TLS:
-		tls_bytes(r, p, n);
-		break;
-	case REC_SSLV2:
-		sslv2_bytes(r, p, n);
-		break;
-	case REC_DONE:
-		r->pos += n;
+	uint32_t used = 0;
+
+	/* Gather the 2-byte header, which gives the record's length, then
+	 * the rest of the record. */
+	while (used < n) {
+		uint32_t want = r->v2_need ? r->v2_need : 2;
+		uint32_t take = want - r->hs_len;
+		uint32_t len;
+
+		if (take > n - used)
+			take = n - used;
+		if (!hs_append(r, p + used, take)) {
+			lose(r, "truncated");
+			break;
+		}
+		used += take;
+		r->pos += take;
+		if (r->hs_len < want)
+			break;
+		if (!r->v2_need) {
+			if (tls_sslv2_record_len(r->hs, r->hs_len,
+						 &r->v2_need) != TLS_OK) {
+				lose(r, "framing");
+				break;
+			}
+			continue;
+		}
+		len = r->hs_len;
+		r->hs_len = 0;
+		r->v2_need = 0;
+		r->seen_v2 = true;
+		r->state = REC_SNIFF;
+		r->ops->sslv2(r->ctx, r->hs, len);
 		break;
 	}
+	return used;
 }
+
+static void dispatch(struct records *r, const uint8_t *p, uint32_t n);
 
 /* The first bytes decide between TLS, SSLv2 and something else. After an
  * SSLv2 record the same test picks up TLS records that may follow (an
  * SSLv2-format hello answered in TLS); anything else there is SSLv2
  * traffic this tool does not follow, not a non-TLS stream. */
-static void sniff_bytes(struct records *r, const uint8_t *p, uint32_t n)
+static uint32_t sniff_bytes(struct records *r, const uint8_t *p, uint32_t n)
 {
 	enum tls_sniff what;
 	uint8_t buf[sizeof(r->hdr)];
@@ -231,7 +247,7 @@ static void sniff_bytes(struct records *r, const uint8_t *p, uint32_t n)
 	what = tls_sniff(r->hdr, r->hdr_len);
 	if (what == SNIFF_NEED_MORE) {
 		if (r->hdr_len < sizeof(r->hdr))
-			return;
+			return take;
 		what = SNIFF_UNKNOWN;
 	}
 	have = r->hdr_len;
@@ -245,66 +261,48 @@ static void sniff_bytes(struct records *r, const uint8_t *p, uint32_t n)
 		r->state = REC_SSLV2;
 		break;
 	default:
+		/* The whole chunk goes with the verdict. */
 		r->state = REC_DONE;
 		r->pos += have + (n - take);
 		if (!r->seen_v2)
 			r->ops->not_tls(r->ctx, what);
-		return;
+		return n;
 	}
+	/* The sniffed bytes, again, to the walker they belong to: at most
+	 * TLS_SNIFF_MAX_LEN of them, so this nests only a few levels. */
 	dispatch(r, buf, have);
-	dispatch(r, p + take, n - take);
+	return take;
 }
 
-static void sslv2_bytes(struct records *r, const uint8_t *p, uint32_t n)
+static void dispatch(struct records *r, const uint8_t *p, uint32_t n)
 {
-	/* Gather the 2-byte header, which gives the record's length, then
-	 * the rest of the record. */
-	while (n && r->state == REC_SSLV2) {
-		uint32_t want = r->v2_need ? r->v2_need : 2;
-		uint32_t take = want - r->hs_len;
-		uint32_t len;
+	while (n) {
+		uint32_t used;
 
-		if (take > n)
-			take = n;
-		if (!hs_append(r, p, take)) {
+		switch (r->state) {
+		case REC_SNIFF:
+			used = sniff_bytes(r, p, n);
+			break;
+		case REC_TLS:
+			used = tls_bytes(r, p, n);
+			break;
+		case REC_SSLV2:
+			used = sslv2_bytes(r, p, n);
+			break;
+		default:
+			/* A stream no longer walked still counts what it
+			 * carries. */
 			r->pos += n;
-			lose(r, "truncated");
 			return;
 		}
-		p += take;
-		n -= take;
-		r->pos += take;
-		if (r->hs_len < want)
-			return;
-		if (!r->v2_need) {
-			if (tls_sslv2_record_len(r->hs, r->hs_len,
-						 &r->v2_need) != TLS_OK) {
-				r->pos += n;
-				lose(r, "framing");
-				return;
-			}
-			continue;
-		}
-		len = r->hs_len;
-		r->hs_len = 0;
-		r->v2_need = 0;
-		r->seen_v2 = true;
-		r->state = REC_SNIFF;
-		r->ops->sslv2(r->ctx, r->hs, len);
-		dispatch(r, p, n);
-		return;
+		p += used;
+		n -= used;
 	}
 }
 
 void records_data(void *rp, const uint8_t *p, uint32_t len)
 {
-	struct records *r = rp;
-
-	/* A stream no longer walked still counts what it carries. */
-	if (r->state == REC_DONE)
-		r->pos += len;
-	else
-		dispatch(r, p, len);
+	dispatch(rp, p, len);
 }
 
 void records_gap(void *rp, uint32_t len, enum stream_gap why)
@@ -328,11 +326,12 @@ void records_gap(void *rp, uint32_t len, enum stream_gap why)
 		 * message boundaries in practice. */
 		r->damaged = why;
 		if (r->hs_len >= 1 && !r->hs_skip) {
-			uint8_t type = r->hs[0];
+			uint8_t type = r->hs_hdr[0];
 			uint32_t blen = 0;
 
 			if (r->hs_len >= TLS_HS_HEADER_LEN)
-				tls_parse_handshake_header(r->hs, r->hs_len,
+				tls_parse_handshake_header(r->hs_hdr,
+							   TLS_HS_HEADER_LEN,
 							   &type, &blen);
 			r->hs_len = 0;
 			r->hs_skip = true;

@@ -56,10 +56,12 @@ struct records {
 	struct tls_record_header cur;	/* current record, when in_body */
 	bool in_body;
 	uint32_t body_left;	/* bytes of the current record still to come */
-	/* Plaintext handshake message being rebuilt across records. */
+	/* Plaintext handshake message being rebuilt across records: its
+	 * header, and its body in hs (an SSLv2 record, whole, in hs too). */
+	uint8_t hs_hdr[TLS_HS_HEADER_LEN];
 	uint8_t *hs;
-	uint32_t hs_len, hs_cap;
-	bool hs_lost;		/* the message did not fit: follow it bodiless */
+	uint32_t hs_len, hs_cap;	/* bytes of the message so far */
+	bool hs_lost;		/* the body is not kept: follow it bodiless */
 	bool hs_skip;		/* bytes went missing: skip to the next record */
 	bool mem_refused;	/* a message was not kept: memory limit */
 	enum stream_gap damaged;	/* handshake bytes went missing (how),

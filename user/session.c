@@ -164,6 +164,14 @@ static bool tls13_server_rejected(const struct session *s)
 	       alert_sized(sv->after_flight_len) && closed(s, SIDE_SERVER);
 }
 
+/* The client's bytes are too few to tell what they are. (Three bytes
+ * that start a record header are TLS already.) */
+static bool client_unsniffed(const struct session *s)
+{
+	return s->client_kind == SNIFF_NEED_MORE &&
+	       s->side[SIDE_CLIENT].rec.state == REC_SNIFF;
+}
+
 /* The connection is closing before the handshake finished: who or what
  * ended it. */
 static void decide_on_close(struct session *s)
@@ -177,7 +185,7 @@ static void decide_on_close(struct session *s)
 		decide(s, OUTCOME_NO_DATA, REASON_NONE);
 		return;
 	}
-	if (s->client_kind == SNIFF_NEED_MORE) {
+	if (client_unsniffed(s)) {
 		/* Too few bytes to tell what they were, and none of TLS. */
 		fail(s, REASON_NOT_TLS, tls_sniff_name(SNIFF_UNKNOWN));
 		return;
@@ -209,7 +217,7 @@ static void decide_on_timeout(struct session *s)
 {
 	if (s->side[SIDE_CLIENT].bytes == 0)
 		decide(s, OUTCOME_NO_DATA, REASON_NONE);
-	else if (s->client_kind == SNIFF_NEED_MORE)
+	else if (client_unsniffed(s))
 		fail(s, REASON_NOT_TLS, tls_sniff_name(SNIFF_UNKNOWN));
 	else if (tls13_client_rejected(s))
 		fail_alert(s, SIDE_CLIENT, true, 0, 0);
@@ -546,6 +554,8 @@ void session_close(struct session *s, enum side_id from, enum close_how how,
 			s->report_at = ts;
 		return;
 	}
+	/* TLS 1.3 rule 3 holds only with neither side closing. */
+	s->quiet_at = 0;
 	/* Wait briefly for the other side's last records and close, unless
 	 * there is nothing more to come. */
 	if (how == CLOSE_RST || (closed(s, SIDE_CLIENT) && closed(s, SIDE_SERVER)))

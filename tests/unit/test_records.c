@@ -280,6 +280,22 @@ static void memory_limit(void **state)
 	records_set_mem_limit(64ULL << 20);
 }
 
+/* Thousands of tiny SSLv2 records in one chunk: walked in a loop, not
+ * by recursion (a stack overflow once). */
+static void many_sslv2_records(void **state)
+{
+	static uint8_t b[3 * 100000];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(b); i += 3)
+		memcpy(b + i, "\x80\x01\x04", 3);
+	start();
+	records_data(&r, b, sizeof(b));
+	assert_memory_equal(log_, "v2:4/3 v2:4/3 v2:4/3 ", 21);
+	assert_int_equal(r.pos, sizeof(b));
+	records_free(&r);
+}
+
 static void not_tls(void **state)
 {
 	(void)state;
@@ -303,6 +319,7 @@ int main(void)
 		cmocka_unit_test(bad_header),
 		cmocka_unit_test(sslv2_then_tls),
 		cmocka_unit_test(memory_limit),
+		cmocka_unit_test(many_sslv2_records),
 		cmocka_unit_test(not_tls),
 	};
 

@@ -533,6 +533,31 @@ static void not_tls_short(void **state)
 	assert_string_equal(s.detail, "unknown");
 }
 
+/* Three bytes of a record header and a close: a TLS client that left. */
+static void partial_header_closed(void **state)
+{
+	(void)state;
+	feed(C, "\x16\x03\x01", 3);
+	close_(C, CLOSE_FIN);
+	close_(S, CLOSE_FIN);
+	assert_failed(REASON_CLIENT_CLOSED, STAGE_NONE);
+}
+
+/* A close inside the quiet second after the client's flight ends rule 3:
+ * the server's lone alert-sized record and close are rule 2. */
+static void tls13_close_within_quiet(void **state)
+{
+	(void)state;
+	tls13_server_part();
+	record(C, 23, NULL, 53);
+	now += SESSION_TLS13_QUIET_US - 100000;
+	record(S, 23, NULL, 19);
+	close_(S, CLOSE_FIN);
+	session_tick(&s, now + SESSION_CLOSE_GRACE_US);
+	assert_failed(REASON_ENCRYPTED_ALERT, STAGE_CLIENT_FLIGHT);
+	assert_alert(S, true, 0, 0);
+}
+
 /* The HTTP/2 preface needs 14 bytes to be told from HTTP/1. */
 static void not_tls_h2_preface(void **state)
 {
@@ -679,6 +704,8 @@ int main(void)
 		T(not_tls_http),
 		T(not_tls_short),
 		T(not_tls_h2_preface),
+		T(partial_header_closed),
+		T(tls13_close_within_quiet),
 		T(server_answers_http),
 		T(sslv2_unanswered),
 		T(malformed_hello),
