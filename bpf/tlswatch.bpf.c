@@ -35,6 +35,17 @@ struct {
 	__type(value, struct tw_flow);
 } flows SEC(".maps");
 
+/* Connections whose outcome userspace knows. A map of its own, written
+ * only by userspace: rewriting a flows value from userspace would race
+ * with the programs updating it, and replacing an element of a full LRU
+ * map could push another connection out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tw_key);
+	__type(value, __u8);
+} done SEC(".maps");
+
 /* Segment events are built here, not on the 512-byte stack, and sent
  * with their exact length. */
 struct {
@@ -279,13 +290,28 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 	}
 	return 0;
 lost:
-	/* A direction whose first bytes are no record is simply not TLS:
-	 * userspace has them. Losing the walk later is a loss. */
-	if (f->walking[d] == 2)
-		count(TW_STAT_NOSYNC);
 	f->nosync[d] = 1;
+	/* A direction whose true first bytes are no record is simply not
+	 * TLS: userspace has them. Anywhere else the walk is lost: after a
+	 * valid header, or from the middle of a connection whose state the
+	 * LRU map pushed out. */
+	if (f->walking[d] == 1 && f->seeded)
+		return 1;
 	c->ev->flags |= TW_SEG_NOSYNC;
+	count(TW_STAT_NOSYNC);
 	return 1;
+}
+
+/* Userspace marks a connection done in its own map; the flag is copied
+ * into the flow, so that from then on one lookup stops each segment. */
+static __always_inline bool decided(struct tw_flow *f, const struct tw_key *k)
+{
+	if (f->decided)
+		return true;
+	if (!bpf_map_lookup_elem(&done, k))
+		return false;
+	f->decided = 1;
+	return true;
 }
 
 static __always_inline int handle(struct __sk_buff *skb, bool ingress)
@@ -306,7 +332,7 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 		if (!(p.flags & (TCPF_FIN | TCPF_RST)))
 			return 1;
 		f = bpf_map_lookup_elem(&flows, &p.key);
-		if (f && f->decided)
+		if (f && decided(f, &p.key))
 			return 1;
 		ev = new_event(&p);
 		if (ev)
@@ -323,7 +349,7 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 		}
 	}
 	d = p.dir;
-	if (f->decided || d > 1 || f->nosync[d])
+	if (decided(f, &p.key) || d > 1 || f->nosync[d])
 		return 1;
 	ev = new_event(&p);
 	if (!ev)
@@ -343,8 +369,19 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 			full = p.len;
 		if (full > TW_BUDGET)
 			full = TW_BUDGET;
-		if (f->captured[d] >= budget)
+		if (f->captured[d] >= budget) {
 			count(TW_STAT_AHEAD);
+			/* Once a hole is filled, next_hdr may point into bytes
+			 * already sent whole, and every later segment looks
+			 * ahead: bound what that costs. */
+			if (++f->ahead[d] > TW_MAX_AHEAD) {
+				f->nosync[d] = 1;
+				ev->flags |= TW_SEG_NOSYNC;
+				count(TW_STAT_NOSYNC);
+				send(ev, 0, f);
+				return 1;
+			}
+		}
 		if (full && !bpf_skb_load_bytes(skb, p.off, ev->data, full)) {
 			ev->pieces[0].off = 0;
 			ev->pieces[0].len = full;
@@ -414,6 +451,7 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 	struct tw_state_event *ev;
 	struct tw_flow *f;
 	struct tw_key key = {};
+	__u32 client_next = 0, server_next = 0;
 	__u16 family, lport;
 
 	/* Opened, closed by one side, or gone. */
@@ -452,8 +490,23 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 	} else {
 		return 0;
 	}
+	if (newstate == TCP_ESTABLISHED) {
+		/* The true start of both directions, before any payload:
+		 * the walk then starts right however segments arrive. */
+		struct tcp_sock *tp = (struct tcp_sock *)sk;
+		struct tw_flow seed = {
+			.walking = { 1, 1 },
+			.seeded = 1,
+		};
+
+		client_next = BPF_CORE_READ(tp, rcv_nxt);
+		server_next = BPF_CORE_READ(tp, snd_nxt);
+		seed.next_hdr[0] = client_next;
+		seed.next_hdr[1] = server_next;
+		bpf_map_update_elem(&flows, &key, &seed, BPF_NOEXIST);
+	}
 	f = bpf_map_lookup_elem(&flows, &key);
-	if (f && f->decided && newstate != TCP_CLOSE)
+	if (f && decided(f, &key) && newstate != TCP_CLOSE)
 		return 0;
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
@@ -467,10 +520,16 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 		ev->key = key;
 		ev->oldstate = oldstate;
 		ev->newstate = newstate;
+		ev->client_next = client_next;
+		ev->server_next = server_next;
+		if (f)
+			f->lost = 0;
 		bpf_ringbuf_submit(ev, 0);
 	}
-	if (newstate == TCP_CLOSE)
+	if (newstate == TCP_CLOSE) {
 		bpf_map_delete_elem(&flows, &key);
+		bpf_map_delete_elem(&done, &key);
+	}
 	return 0;
 }
 

@@ -57,9 +57,16 @@ struct tw_flow {
 	__u8 partial[2][TW_HDR];
 	__u8 alert_left[2];	/* bytes of a plaintext alert's body still
 				 * to come at the start of the next segment */
-	__u8 decided;		/* userspace has its outcome: stop */
+	__u8 ahead[2];		/* segments sent whole past a hole */
+	__u8 seeded;		/* next_hdr came from the socket when it
+				 * was established: the true starts */
+	__u8 decided;		/* userspace has its outcome (copied from
+				 * the done map): stop */
 	__u8 lost;		/* an event was dropped: say so in the next */
 };
+
+/* Segments sent whole past a hole before the walk gives up. */
+#define TW_MAX_AHEAD 8
 
 struct tw_piece {
 	__u32 off;		/* from the start of the segment's payload */
@@ -86,6 +93,9 @@ struct tw_state_event {
 	__u64 ts_ns;
 	struct tw_key key;
 	__s32 oldstate, newstate;	/* TCP_ESTABLISHED ... */
+	/* With TCP_ESTABLISHED: the sequence numbers each side's first
+	 * payload byte will carry (host byte order). */
+	__u32 client_next, server_next;
 };
 
 /* Per-CPU counters, one array slot each. */

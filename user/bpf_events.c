@@ -116,7 +116,8 @@ static void state_event(struct flows *f, const struct tw_state_event *ev,
 		flows_event(f, &client, &server, FLOW_DROPPED, fin.ts_us);
 	switch (ev->newstate) {
 	case TCP_ESTABLISHED:
-		flows_event(f, &client, &server, FLOW_OPENED, fin.ts_us);
+		flows_open(f, &client, &server, ev->client_next,
+			   ev->server_next, fin.ts_us);
 		break;
 	case TCP_FIN_WAIT1:
 	case TCP_CLOSE_WAIT:

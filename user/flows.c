@@ -435,6 +435,31 @@ int flows_segment(void *fp, const struct segment *seg)
 	return 0;
 }
 
+void flows_open(struct flows *f, const struct endpoint *client,
+		const struct endpoint *server, uint32_t client_next,
+		uint32_t server_next, uint64_t ts)
+{
+	struct flow *fl;
+
+	flows_advance(f, ts);
+	fl = lookup(f, client, server);
+	if (fl && !fl->done)
+		return;		/* its first bytes came first */
+	if (fl)
+		destroy(f, fl);	/* an earlier connection's marker */
+	if (!port_watched(f, server->port) ||
+	    (f->cfg.ignore && f->cfg.ignore(f->cfg.ctx, client)))
+		return;
+	fl = create(f, client, server, ts);
+	if (!fl)
+		return;
+	/* Known starts: segments that come out of order wait for the ones
+	 * before them instead of starting the stream. */
+	stream_start(&fl->st[SIDE_CLIENT], client_next);
+	stream_start(&fl->st[SIDE_SERVER], server_next);
+	heap_update(f, fl);
+}
+
 void flows_event(struct flows *f, const struct endpoint *client,
 		 const struct endpoint *server, enum flow_event ev,
 		 uint64_t ts)
@@ -443,17 +468,6 @@ void flows_event(struct flows *f, const struct endpoint *client,
 
 	flows_advance(f, ts);
 	fl = lookup(f, client, server);
-	if (ev == FLOW_OPENED) {
-		if (fl && !fl->done)
-			return;
-		if (fl)
-			destroy(f, fl);	/* an earlier connection's marker */
-		if (!port_watched(f, server->port) ||
-		    (f->cfg.ignore && f->cfg.ignore(f->cfg.ctx, client)))
-			return;
-		create(f, client, server, ts);
-		return;
-	}
 	if (!fl)
 		return;
 	if (fl->done) {

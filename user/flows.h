@@ -48,9 +48,14 @@ int flows_segment(void *f, const struct segment *seg);
 void flows_advance(struct flows *f, uint64_t now);
 /* The capture is over: report every connection still open. */
 void flows_finish(struct flows *f);
-/* What live capture learns besides segments. */
+/* Live capture: the server accepted the connection; each side's first
+ * payload byte will carry these sequence numbers. */
+void flows_open(struct flows *f, const struct endpoint *client,
+		const struct endpoint *server, uint32_t client_next,
+		uint32_t server_next, uint64_t ts);
+
+/* What else live capture learns besides segments. */
 enum flow_event {
-	FLOW_OPENED,		/* the server accepted the connection */
 	FLOW_GONE,		/* the server's socket closed */
 	FLOW_DROPPED,		/* capture events of it were dropped */
 	FLOW_CLIENT_TRUNCATED,	/* the capture stopped following a side */

@@ -100,8 +100,10 @@ static struct tlswatch_bpf *load(const struct loader_opts *o, int *errp)
 	}
 	memcpy((void *)skel->rodata->watched, o->ports,
 	       sizeof(skel->rodata->watched));
-	if (o->max_flows)
+	if (o->max_flows) {
 		bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
+		bpf_map__set_max_entries(skel->maps.done, o->max_flows);
+	}
 	rc = tlswatch_bpf__load(skel);
 	if (rc) {
 		*errp = -rc;
@@ -176,17 +178,13 @@ int loader_poll(struct loader *l, int timeout_ms)
 void loader_decided(struct loader *l, const struct endpoint *client,
 		    const struct endpoint *server)
 {
-	int fd = bpf_map__fd(l->skel->maps.flows);
-	struct tw_flow v;
 	struct tw_key k;
+	uint8_t one = 1;
 
 	bpf_key_from(&k, client, server);
-	/* BPF_EXIST: a connection that closed meanwhile is not brought
-	 * back. */
-	if (bpf_map_lookup_elem(fd, &k, &v) == 0) {
-		v.decided = 1;
-		bpf_map_update_elem(fd, &k, &v, BPF_EXIST);
-	}
+	/* Into the done map, which only userspace writes: the flow's own
+	 * value belongs to the programs (see bpf/tlswatch.bpf.c). */
+	bpf_map_update_elem(bpf_map__fd(l->skel->maps.done), &k, &one, BPF_ANY);
 }
 
 void loader_stats(const struct loader *l, uint64_t *v, int n)

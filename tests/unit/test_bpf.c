@@ -224,6 +224,21 @@ static uint64_t stat(enum tw_stat which)
 	return sum;
 }
 
+/* What the state tracepoint does when the connection is established:
+ * the flow starts seeded with each side's first sequence number. */
+static void seed(const struct conn *c)
+{
+	struct tw_key k = key_of(c);
+	struct tw_flow f = {
+		.walking = { 1, 1 },
+		.next_hdr = { c->seq[CLIENT], c->seq[SERVER] },
+		.seeded = 1,
+	};
+
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.flows), &k,
+					     &f, BPF_NOEXIST), 0);
+}
+
 static int flow_get(const struct conn *c, struct tw_flow *f)
 {
 	struct tw_key k = key_of(c);
@@ -544,8 +559,8 @@ static void many_records(void **state)
 			{ 18, TW_HDR }));
 }
 
-/* (6a) A direction that does not start with a record is not TLS:
- * userspace has its first bytes and says so; that is no loss. */
+/* (6a) A direction whose true start is no record is not TLS: userspace
+ * has its first bytes and says so; that is no loss, and no NOSYNC. */
 static void not_tls(void **state)
 {
 	static const char get[] = "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n";
@@ -555,20 +570,60 @@ static void not_tls(void **state)
 	uint32_t seq, ack;
 
 	(void)state;
+	seed(&c);
 	seg_expect(&c, CLIENT, (const uint8_t *)get, sizeof(get) - 1,
-		   TW_SEG_NOSYNC, PIECES({ 0, sizeof(get) - 1 }));
+		   0, PIECES({ 0, sizeof(get) - 1 }));
 	assert_int_equal(stat(TW_STAT_NOSYNC), nosync);
 	assert_int_equal(send_seg(&c, CLIENT, TCP_ACK, get, sizeof(get) - 1),
 			 0);
 	/* The other direction is followed on its own. */
 	seg_expect(&c, SERVER, (const uint8_t *)resp, sizeof(resp) - 1,
-		   TW_SEG_NOSYNC, PIECES({ 0, sizeof(resp) - 1 }));
+		   0, PIECES({ 0, sizeof(resp) - 1 }));
 	assert_int_equal(stat(TW_STAT_NOSYNC), nosync);
 	/* The end of the connection is still told. */
 	seq = c.seq[CLIENT];
 	ack = c.seq[SERVER];
 	assert_int_equal(send_seg(&c, CLIENT, TCP_FIN | TCP_ACK, NULL, 0), 1);
 	check_head(0, &c, CLIENT, seq, ack, 0, TCP_FIN | TCP_ACK, 0);
+}
+
+/* (6a') Without the established state's seed, the first bytes seen may
+ * be the middle of a connection (one older than the capture, or one whose
+ * state the LRU map pushed out): no record there is a lost walk. */
+static void unseeded_not_a_record(void **state)
+{
+	static const char mid[] = "middle of something";
+	struct conn c = conn_new(AF_INET, TLS_PORT);
+	uint64_t nosync = stat(TW_STAT_NOSYNC);
+
+	(void)state;
+	seg_expect(&c, CLIENT, (const uint8_t *)mid, sizeof(mid) - 1,
+		   TW_SEG_NOSYNC, PIECES({ 0, sizeof(mid) - 1 }));
+	assert_int_equal(stat(TW_STAT_NOSYNC), nosync + 1);
+}
+
+/* (6c) Seeded, the walk starts at the true start even when the second
+ * half of a ClientHello arrives first. */
+static void seeded_reordered_hello(void **state)
+{
+	struct conn c = conn_new(AF_INET, TLS_PORT);
+	uint32_t start = c.seq[CLIENT];
+	struct stream s = { .len = 0 };
+	struct tw_flow f;
+
+	(void)state;
+	seed(&c);
+	rec(&s, 22, 295);		/* a 300-byte hello record */
+	/* Second half first: ahead of the start, sent whole, no walk. */
+	c.seq[CLIENT] = start + 100;
+	seg_expect(&c, CLIENT, s.b + 100, 200, 0, PIECES({ 0, 200 }));
+	c.seq[CLIENT] = start;
+	seg_expect(&c, CLIENT, s.b, 100, 0, PIECES({ 0, 100 }));
+	assert_int_equal(flow_get(&c, &f), 0);
+	/* The walk went over the hello's header to its end. */
+	assert_int_equal(f.next_hdr[CLIENT], start + 300);
+	assert_int_equal(f.walking[CLIENT], 2);
+	assert_int_equal(f.nosync[CLIENT], 0);
 }
 
 /* (6b) A bad header after good records: the walk is lost, counted, and
@@ -636,21 +691,25 @@ static void decided(void **state)
 	struct tw_flow f;
 
 	(void)state;
+	uint8_t one = 1;
+
 	seg_expect(&c, CLIENT, hello, sizeof(hello), 0,
 		   PIECES({ 0, sizeof(hello) }));
 	assert_int_equal(flow_get(&c, &f), 0);
 	assert_int_equal(f.captured[0], sizeof(hello));
-	f.decided = 1;
-	/* BPF_EXIST, as userspace does, so a closed flow stays closed;
-	 * it also proves the key is built as the program builds it. */
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.flows),
-					     &k, &f, BPF_EXIST), 0);
+	/* Into the done map, as userspace does; it also proves the key is
+	 * built as the program builds it. */
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.done),
+					     &k, &one, BPF_ANY), 0);
 	assert_int_equal(send_seg(&c, CLIENT, TCP_ACK, hello, sizeof(hello)),
 			 0);
 	assert_int_equal(send_seg(&c, SERVER, TCP_ACK, hello, sizeof(hello)),
 			 0);
 	assert_int_equal(send_seg(&c, CLIENT, TCP_FIN | TCP_ACK, NULL, 0), 0);
 	assert_int_equal(send_seg(&c, SERVER, TCP_RST, NULL, 0), 0);
+	/* The program copied the mark into the flow: one lookup from now. */
+	assert_int_equal(flow_get(&c, &f), 0);
+	assert_int_equal(f.decided, 1);
 }
 
 /* (9) IPv6: addresses whole in the key, the payload after 40 bytes. */
@@ -863,6 +922,8 @@ int main(void)
 		cmocka_unit_test(lost_walk),
 		cmocka_unit_test(sslv2_first),
 		cmocka_unit_test(decided),
+		cmocka_unit_test(unseeded_not_a_record),
+		cmocka_unit_test(seeded_reordered_hello),
 		cmocka_unit_test(ipv6),
 		cmocka_unit_test(ahead_of_hole),
 		cmocka_unit_test(syn_data),

@@ -72,6 +72,9 @@ static void state_ev(int newstate)
 		.ts_ns = now,
 		.key = key,
 		.newstate = newstate,
+		/* Where the client's hello and the server's bytes start. */
+		.client_next = 100,
+		.server_next = 5000,
 	};
 
 	bpf_events_handle(f, &ev, sizeof(ev), OFFSET, &st);
@@ -242,6 +245,25 @@ static void gone_without_close(void **state)
 
 /* Pieces out of order or beyond the payload are a bug: counted, not
  * fed. */
+/* A hello split in two whose second half arrives first: with the
+ * starts known from the established socket, it waits for the first. */
+static void reordered_hello(void **state)
+{
+	(void)state;
+	state_ev(1);
+	seg_ev(true, 120, hello + 20, sizeof(hello) - 20, 0, 0, 1,
+	       (struct tw_piece[]){ { 0, sizeof(hello) - 20 } });
+	seg_ev(true, 100, hello, 20, 0, 0, 1,
+	       (struct tw_piece[]){ { 0, 20 } });
+	state_ev(8);		/* the client closed */
+	state_ev(7);
+	assert_int_equal(reports, 1);
+	assert_int_equal(last.outcome, OUTCOME_FAILED);
+	assert_int_equal(last.reason, REASON_CLIENT_CLOSED);
+	assert_int_equal(last.stage, STAGE_CLIENT_HELLO);
+	assert_int_equal(last.capture, CAPTURE_COMPLETE);
+}
+
 static void malformed_events(void **state)
 {
 	const struct tw_piece bad[] = { { 10, 5 }, { 2, 5 } };
@@ -266,6 +288,7 @@ int main(void)
 		T(dropped_is_unknown),
 		T(lifecycle_no_data),
 		T(gone_without_close),
+		T(reordered_hello),
 		T(malformed_events),
 	};
 
