@@ -16,8 +16,10 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
 # libbpf statically, from Debian's libbpf-dev; libelf, zlib and libpcap
 # from the host (Debian's libpcap.a needs libsystemd, which has no static
 # form).
-LIBBPF_A := $(firstword $(wildcard /usr/lib/*/libbpf.a /usr/lib64/libbpf.a /usr/lib/libbpf.a))
-LDLIBS := $(LIBBPF_A) -lelf -lz -lpcap
+# Expanded when linking, not when this file is read, so that `make deps
+# tlswatch` on a fresh machine finds the library deps just installed.
+LIBBPF_A = $(or $(firstword $(wildcard /usr/lib/*/libbpf.a /usr/lib64/libbpf.a)),/usr/lib/$(shell $(CC) -print-multiarch)/libbpf.a)
+LDLIBS = $(LIBBPF_A) -lelf -lz -lpcap
 
 ifeq ($(V),1)
 Q :=
