@@ -295,11 +295,22 @@ lost:
 	 * TLS: userspace has them. Anywhere else the walk is lost: after a
 	 * valid header, or from the middle of a connection whose state the
 	 * LRU map pushed out. */
-	if (f->walking[d] == 1 && f->seeded)
+	if (f->walking[d] == 1 && (f->seeded || f->fresh))
 		return 1;
 	c->ev->flags |= TW_SEG_NOSYNC;
 	count(TW_STAT_NOSYNC);
 	return 1;
+}
+
+/* Data that arrives with (or instead of) the third ACK runs with the
+ * listening socket: the connection is being born right now. */
+static __always_inline __u8 listener(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	return sk && sk->state == BPF_TCP_LISTEN;
 }
 
 /* Userspace marks a connection done in its own map; the flag is copied
@@ -341,6 +352,7 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 	}
 	f = bpf_map_lookup_elem(&flows, &p.key);
 	if (!f) {
+		zero.fresh = listener(skb);
 		bpf_map_update_elem(&flows, &p.key, &zero, BPF_NOEXIST);
 		f = bpf_map_lookup_elem(&flows, &p.key);
 		if (!f) {
@@ -358,7 +370,10 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 	if (!f->walking[d]) {
 		f->walking[d] = 1;
 		f->next_hdr[d] = data_seq;
+		f->first_seq[d] = data_seq;
 	}
+	if (f->fresh && !f->seeded)
+		ev->flags |= TW_SEG_FRESH;
 	ahead = data_seq - f->next_hdr[d];
 	if (f->captured[d] < budget || (ahead > 0 && !f->partial_len[d])) {
 		/* Within the budget, or past a hole the walk cannot cross
@@ -439,6 +454,44 @@ int handle_egress(struct __sk_buff *skb)
 	return handle(skb, false);
 }
 
+/* A connection is established: the true start of both directions, from
+ * the socket (less what it already received or had acknowledged, for
+ * data that came with the SYN), so that the walk starts right however
+ * segments arrive. A flow left from an earlier connection of the same
+ * 4-tuple, or one whose walk began at a segment that came out of order,
+ * starts afresh; one begun by in-order data that came with the third ACK
+ * is kept. The connection is new: nothing of it is done. */
+static __always_inline void seed(struct sock *sk, const struct tw_key *key,
+				 __u32 *client_next, __u32 *server_next)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	struct tw_flow *f, init = {
+		.walking = { 1, 1 },
+		.seeded = 1,
+	};
+
+	*client_next = BPF_CORE_READ(tp, rcv_nxt) -
+		       (__u32)BPF_CORE_READ(tp, bytes_received);
+	*server_next = BPF_CORE_READ(tp, snd_una) -
+		       (__u32)BPF_CORE_READ(tp, bytes_acked);
+	bpf_map_delete_elem(&done, key);
+	f = bpf_map_lookup_elem(&flows, key);
+	if (f && !f->seeded && f->walking[0] &&
+	    f->first_seq[0] == *client_next) {
+		f->seeded = 1;
+		f->decided = 0;
+		if (!f->walking[1]) {
+			f->walking[1] = 1;
+			f->next_hdr[1] = *server_next;
+			f->first_seq[1] = *server_next;
+		}
+		return;
+	}
+	init.next_hdr[0] = init.first_seq[0] = *client_next;
+	init.next_hdr[1] = init.first_seq[1] = *server_next;
+	bpf_map_update_elem(&flows, key, &init, BPF_ANY);
+}
+
 /* Opens and closes of watched server sockets, from the raw tracepoint
  * (no tracefs needed); the socket's fields are read through CO-RE, so
  * the same object works whatever the kernel's struct layout. */
@@ -458,15 +511,18 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 	if (!(newstate == TCP_ESTABLISHED || newstate == TCP_FIN_WAIT1 ||
 	      newstate == TCP_CLOSE_WAIT || newstate == TCP_CLOSE))
 		return 0;
-	if (newstate == TCP_CLOSE && oldstate == TCP_SYN_SENT)
+	if (newstate == TCP_CLOSE &&
+	    (oldstate == TCP_SYN_SENT || oldstate == TCP_LISTEN))
 		return 0;
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	/* inet_sport, not skc_num: the port is unhashed (skc_num zeroed)
+	 * before a closing socket reaches TCP_CLOSE. */
+	key.sport = BPF_CORE_READ((struct inet_sock *)sk, inet_sport);
+	lport = bpf_ntohs(key.sport);
 	if (!is_watched(lport))
 		return 0;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	key.sport = bpf_htons(lport);
 	key.cport = BPF_CORE_READ(sk, __sk_common.skc_dport);
 	/* A dual-stack socket serving an IPv4 client has IPv4-mapped
 	 * addresses; its packets are IPv4, and so is the key they make. */
@@ -490,21 +546,8 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 	} else {
 		return 0;
 	}
-	if (newstate == TCP_ESTABLISHED) {
-		/* The true start of both directions, before any payload:
-		 * the walk then starts right however segments arrive. */
-		struct tcp_sock *tp = (struct tcp_sock *)sk;
-		struct tw_flow seed = {
-			.walking = { 1, 1 },
-			.seeded = 1,
-		};
-
-		client_next = BPF_CORE_READ(tp, rcv_nxt);
-		server_next = BPF_CORE_READ(tp, snd_nxt);
-		seed.next_hdr[0] = client_next;
-		seed.next_hdr[1] = server_next;
-		bpf_map_update_elem(&flows, &key, &seed, BPF_NOEXIST);
-	}
+	if (newstate == TCP_ESTABLISHED)
+		seed(sk, &key, &client_next, &server_next);
 	f = bpf_map_lookup_elem(&flows, &key);
 	if (f && decided(f, &key) && newstate != TCP_CLOSE)
 		return 0;

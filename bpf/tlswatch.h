@@ -37,6 +37,8 @@ enum tw_event_type {
 				 * this one (ring buffer full) */
 #define TW_SEG_NOSYNC 0x04	/* the record walk of this direction lost its
 				 * place: no more of it will come */
+#define TW_SEG_FRESH 0x08	/* reached the listener: the connection is
+				 * being born (its established event follows) */
 
 /* Addresses and ports as on the wire (network byte order). */
 struct tw_key {
@@ -57,9 +59,12 @@ struct tw_flow {
 	__u8 partial[2][TW_HDR];
 	__u8 alert_left[2];	/* bytes of a plaintext alert's body still
 				 * to come at the start of the next segment */
+	__u32 first_seq[2];	/* where the walk of each direction began */
 	__u8 ahead[2];		/* segments sent whole past a hole */
 	__u8 seeded;		/* next_hdr came from the socket when it
 				 * was established: the true starts */
+	__u8 fresh;		/* created by a segment that reached the
+				 * listener: a connection being born */
 	__u8 decided;		/* userspace has its outcome (copied from
 				 * the done map): stop */
 	__u8 lost;		/* an event was dropped: say so in the next */

@@ -126,6 +126,35 @@ timeout 5 openssl s_client -connect 127.0.0.1:18451 -bind 127.0.0.41 -tls1_2 \
 timeout 5 python3 -c 'import socket; socket.create_connection(("127.0.0.1", 18451), source_address=("127.0.0.42", 0)).close()'
 wait $dssrv 2>/dev/null
 
+# One 4-tuple used three times in a row (a client port reused, as behind
+# NAT or a load balancer): each connection is seen, none hides the next.
+timeout 20 openssl s_server -accept 127.0.0.1:18453 -cert "$tmp/v6cert.pem" \
+	-key "$tmp/v6key.pem" -quiet </dev/null >/dev/null 2>&1 &
+reusesrv=$!
+for _ in $(seq 50); do
+	ss -ltn | grep -q '127.0.0.1:18453' && break
+	sleep 0.1
+done
+timeout 20 python3 - <<'PY'
+import socket, ssl, struct, time
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+for _ in range(3):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Close with a reset: no TIME_WAIT, so the same 4-tuple can return.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.bind(("127.0.0.36", 47001))
+    s.connect(("127.0.0.1", 18453))
+    t = ctx.wrap_socket(s)
+    time.sleep(0.3)
+    t.close()
+    time.sleep(0.3)
+PY
+kill $reusesrv 2>/dev/null
+wait $reusesrv 2>/dev/null
+
 # Outcomes fall due up to a second after the last packet (TLS 1.3 quiet
 # rule, alert and close grace periods).
 sleep 2
@@ -204,6 +233,13 @@ if [ "$ds" = '["127.0.0.41","failed","server_alert",70,true] ["127.0.0.42","no_d
 else
 	ko "dual-stack server: got $ds"
 fi
+reuse=$(jq -r 'select(.server.port == 18453) | [.client.port, .outcome] | tostring' \
+	"$tmp/live.jsonl" | paste -sd' ' -)
+if [ "$reuse" = '[47001,"established"] [47001,"established"] [47001,"established"]' ]; then
+	ok "one 4-tuple three times: three connections"
+else
+	ko "one 4-tuple three times: got $reuse"
+fi
 v6=$(jq -c 'select(.client.ip == "::1")' "$tmp/live.jsonl")
 if [ "$(jq -r '[.server.port, .outcome, .reason, .alert.code, .client_hello.version] | tostring' <<<"$v6")" = \
 	'[18449,"failed","server_alert",70,"TLS 1.3"]' ]; then
@@ -211,7 +247,7 @@ if [ "$(jq -r '[.server.port, .outcome, .reason, .alert.code, .client_hello.vers
 else
 	ko "IPv6: got: $v6"
 fi
-jq -r "select(.client.ip != \"::1\" and .server.port != 18451) | $strip" \
+jq -r "select(.client.ip != \"::1\" and .server.port != 18451 and .server.port != 18453) | $strip" \
 	"$tmp/live.jsonl" | sort >"$tmp/live.sorted"
 jq -r "$strip" "$tmp/read.jsonl" | sort >"$tmp/read.sorted"
 n=$(wc -l <"$tmp/live.sorted")

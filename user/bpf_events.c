@@ -58,6 +58,7 @@ static void segment_event(struct flows *f, const struct tw_segment_event *ev,
 		.ts_us = to_us(ev->ts_ns, offset_ns),
 		.dir = from_client ? SEG_DIR_FROM_CLIENT : SEG_DIR_FROM_SERVER,
 		.ack = ev->ack,
+		.opening = ev->flags & TW_SEG_FRESH,
 	};
 	uint32_t data_seq = ev->seq + ((ev->tcp_flags & TCPF_SYN) ? 1 : 0);
 	uint32_t at = 0, used = 0;

@@ -23,8 +23,24 @@ struct flow {
 	struct session *sess;	/* NULL once done */
 };
 
+/* Segments that reached a listening socket before the connection's
+ * start was told (data with the third ACK, possibly out of order): held
+ * briefly, then played into the flow that flows_open() creates. */
+#define ORPHANS 64
+#define ORPHAN_MAX_LEN 4096
+#define ORPHAN_TTL_US 1000000
+
+struct orphan {
+	uint64_t order;		/* arrival order; 0 when the slot is free */
+	struct segment seg;
+	uint8_t data[ORPHAN_MAX_LEN];
+};
+
 struct flows {
 	struct flows_config cfg;
+	struct orphan *orphans;	/* ORPHANS slots */
+	uint32_t norphans;	/* slots in use */
+	uint64_t orphan_order;
 	struct flows_stats st;
 	struct flow **buckets;
 	uint32_t nbuckets;	/* power of two */
@@ -89,7 +105,8 @@ struct flows *flows_new(const struct flows_config *cfg)
 	f->nbuckets = n;
 	f->buckets = calloc(n, sizeof(*f->buckets));
 	f->heap = calloc(f->cfg.max_flows, sizeof(*f->heap));
-	if (!f->buckets || !f->heap) {
+	f->orphans = calloc(ORPHANS, sizeof(*f->orphans));
+	if (!f->buckets || !f->heap || !f->orphans) {
 		flows_free(f);
 		return NULL;
 	}
@@ -353,10 +370,77 @@ static void maybe_report(struct flows *f, struct flow *fl)
 		heap_update(f, fl);
 }
 
+/* Hold a segment; with every slot taken, the oldest goes (counted). */
+static void orphan_add(struct flows *f, const struct segment *seg)
+{
+	struct orphan *slot = NULL;
+
+	if (seg->caplen > ORPHAN_MAX_LEN) {
+		f->st.orphans_dropped++;
+		return;
+	}
+	for (int i = 0; i < ORPHANS; i++) {
+		struct orphan *o = &f->orphans[i];
+
+		if (!o->order) {
+			slot = o;
+			break;
+		}
+		if (!slot || o->order < slot->order)
+			slot = o;
+	}
+	if (slot->order)
+		f->st.orphans_dropped++;
+	else
+		f->norphans++;
+	slot->seg = *seg;
+	slot->seg.opening = false;
+	memcpy(slot->data, seg->data, seg->caplen);
+	slot->seg.data = slot->data;
+	slot->order = ++f->orphan_order;
+}
+
+/* Play the held segments of a connection just opened, oldest first. */
+static void orphans_play(struct flows *f, const struct endpoint *client,
+			 const struct endpoint *server)
+{
+	for (;;) {
+		struct orphan *next = NULL;
+
+		for (int i = 0; i < ORPHANS; i++) {
+			struct orphan *o = &f->orphans[i];
+
+			if (o->order && (!next || o->order < next->order) &&
+			    ((ep_eq(&o->seg.src, client) && ep_eq(&o->seg.dst, server)) ||
+			     (ep_eq(&o->seg.src, server) && ep_eq(&o->seg.dst, client))))
+				next = o;
+		}
+		if (!next)
+			return;
+		next->order = 0;
+		f->norphans--;
+		flows_segment(f, &next->seg);
+	}
+}
+
+static void orphans_expire(struct flows *f)
+{
+	for (int i = 0; f->norphans && i < ORPHANS; i++) {
+		struct orphan *o = &f->orphans[i];
+
+		if (o->order && o->seg.ts_us + ORPHAN_TTL_US < f->now) {
+			o->order = 0;
+			f->norphans--;
+			f->st.orphans_dropped++;
+		}
+	}
+}
+
 void flows_advance(struct flows *f, uint64_t now)
 {
 	if (now > f->now)
 		f->now = now;
+	orphans_expire(f);
 	while (f->heap_len && f->heap[0]->deadline <= f->now) {
 		struct flow *fl = f->heap[0];
 
@@ -383,7 +467,9 @@ int flows_segment(void *fp, const struct segment *seg)
 		bool src_is_client;
 
 		if (!pick_client(f, seg, &src_is_client)) {
-			if (seg->len)
+			if (seg->opening)
+				orphan_add(f, seg);
+			else if (seg->len)
 				f->st.midstream++;
 			return 0;
 		}
@@ -458,6 +544,7 @@ void flows_open(struct flows *f, const struct endpoint *client,
 	stream_start(&fl->st[SIDE_CLIENT], client_next);
 	stream_start(&fl->st[SIDE_SERVER], server_next);
 	heap_update(f, fl);
+	orphans_play(f, client, server);
 }
 
 void flows_event(struct flows *f, const struct endpoint *client,
@@ -555,5 +642,6 @@ void flows_free(struct flows *f)
 		destroy(f, f->oldest);
 	free(f->buckets);
 	free(f->heap);
+	free(f->orphans);
 	free(f);
 }

@@ -36,6 +36,8 @@ struct flows_stats {
 				 * a ClientHello: ignored */
 	uint64_t not_hello;	/* without --port: connections whose client
 				 * did not open with a ClientHello */
+	uint64_t orphans_dropped;	/* segments of a connection being born
+					 * whose start was never told */
 	struct stream_stats stream;	/* summed over finished streams */
 };
 

@@ -186,7 +186,9 @@ static void on_report(void *ctx, const struct session *s)
 	struct run *run = ctx;
 	char line[512];
 
-	if (run->loader)
+	/* A socket already gone needs no marking: its kernel state went with
+	 * it, and a mark would outlive it into the next connection. */
+	if (run->loader && !s->gone)
 		loader_decided(run->loader, &s->client, &s->server);
 	summary_add(run->summary, s);
 	if (!env.all && !report_by_default(s))

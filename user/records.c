@@ -32,6 +32,10 @@ void records_free(struct records *r)
 
 static void lose(struct records *r, const char *why)
 {
+	/* Bytes held while sniffing were not counted yet. */
+	if (r->state == REC_SNIFF)
+		r->pos += r->hdr_len;
+	r->hdr_len = 0;
 	r->state = REC_DONE;
 	records_free(r);
 	r->ops->lost(r->ctx, why);
@@ -104,7 +108,7 @@ static void hs_bytes(struct records *r, const uint8_t *p, uint32_t n)
 					   &blen);
 		have = r->hs_len - TLS_HS_HEADER_LEN;
 		take = blen - have < n ? blen - have : n;
-		if (!r->hs_lost)
+		if (!r->hs_lost && take)
 			memcpy(r->hs + have, p, take);
 		r->hs_len += take;
 		p += take;

@@ -4,6 +4,7 @@
 #ifndef TLSWATCH_SEGMENT_H
 #define TLSWATCH_SEGMENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define TCPF_FIN 0x01
@@ -30,6 +31,9 @@ struct segment {
 	struct endpoint src, dst;
 	uint8_t flags;		/* TCPF_* */
 	uint8_t dir;		/* enum seg_dir */
+	bool opening;		/* live capture: it reached the listening
+				 * socket, so the connection is being born
+				 * and its start will be told right after */
 	uint32_t seq;		/* sequence number of the first payload byte
 				 * (of the SYN itself when TCPF_SYN is set) */
 	uint32_t ack;

@@ -78,7 +78,8 @@ static void decide(struct session *s, enum outcome o, enum reason r)
 		const struct records *rec = &s->side[i].rec;
 
 		s->side[i].hs_bytes = rec->pos +
-			(rec->state == REC_TLS && rec->in_body ? rec->body_left : 0);
+			(rec->state == REC_TLS && rec->in_body ? rec->body_left : 0) +
+			(rec->state == REC_SNIFF ? rec->hdr_len : 0);
 	}
 	if (c->gap || sv->gap)
 		s->capture = CAPTURE_GAP;
@@ -655,6 +656,7 @@ void session_truncated(struct session *s, enum side_id id, uint64_t ts)
 void session_gone(struct session *s, uint64_t ts)
 {
 	session_tick(s, ts);
+	s->gone = true;
 	if (!s->closing) {
 		s->closing = true;
 		s->first_close = SIDE_SERVER;

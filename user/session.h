@@ -128,6 +128,7 @@ struct session {
 	uint64_t close_at;
 	uint64_t quiet_at;
 	bool reported;
+	bool gone;		/* the server's socket is closed */
 };
 
 void session_init(struct session *s, const struct endpoint *client,

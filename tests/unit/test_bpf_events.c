@@ -264,6 +264,36 @@ static void reordered_hello(void **state)
 	assert_int_equal(last.capture, CAPTURE_COMPLETE);
 }
 
+/* The same, when the second half came with the third ACK, before the
+ * connection was established: held, then played once its start is told. */
+static void hello_half_before_established(void **state)
+{
+	(void)state;
+	seg_ev(true, 120, hello + 20, sizeof(hello) - 20, 0, TW_SEG_FRESH, 1,
+	       (struct tw_piece[]){ { 0, sizeof(hello) - 20 } });
+	state_ev(1);
+	seg_ev(true, 100, hello, 20, 0, 0, 1,
+	       (struct tw_piece[]){ { 0, 20 } });
+	state_ev(8);
+	state_ev(7);
+	assert_int_equal(reports, 1);
+	assert_int_equal(last.reason, REASON_CLIENT_CLOSED);
+	assert_int_equal(last.stage, STAGE_CLIENT_HELLO);
+	assert_int_equal(last.capture, CAPTURE_COMPLETE);
+	assert_int_equal(flows_stats(f)->orphans_dropped, 0);
+}
+
+/* Held segments whose start is never told go after a second, counted. */
+static void orphan_expires(void **state)
+{
+	(void)state;
+	seg_ev(true, 120, hello + 20, sizeof(hello) - 20, 0, TW_SEG_FRESH, 1,
+	       (struct tw_piece[]){ { 0, sizeof(hello) - 20 } });
+	flows_advance(f, (now + 2000000000ULL) / 1000);
+	assert_int_equal(flows_stats(f)->orphans_dropped, 1);
+	assert_int_equal(reports, 0);
+}
+
 static void malformed_events(void **state)
 {
 	const struct tw_piece bad[] = { { 10, 5 }, { 2, 5 } };
@@ -289,6 +319,8 @@ int main(void)
 		T(lifecycle_no_data),
 		T(gone_without_close),
 		T(reordered_hello),
+		T(hello_half_before_established),
+		T(orphan_expires),
 		T(malformed_events),
 	};
 
