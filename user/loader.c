@@ -80,8 +80,15 @@ static int find_cgroup(struct loader *l, char *err, size_t errlen)
 static int on_ring(void *ctx, void *data, size_t size)
 {
 	const struct loader *l = ctx;
+	const struct tw_state_event *ev = data;
 
 	l->o->on_event(l->o->ctx, data, size);
+	/* The kernel forgets a done mark when the socket closes, but one
+	 * written after that (the outcome was known before this close was
+	 * read) would stay: forget it here too. */
+	if (size >= sizeof(*ev) && ev->type == TW_EV_STATE &&
+	    ev->newstate == 7 /* TCP_CLOSE */)
+		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.done), &ev->key);
 	return 0;
 }
 

@@ -20,6 +20,8 @@
 #include "summary.h"
 
 #define TLSWATCH_VERSION "0.1.0"
+/* How late an event may be read after it was made, in normal running. */
+#define LIVE_MARGIN_US 200000
 
 static volatile sig_atomic_t exiting;
 
@@ -264,7 +266,15 @@ static int run_live(struct run *run, char *err, size_t errlen)
 			return 1;
 		}
 		now = now_ns(CLOCK_MONOTONIC);
-		flows_advance(run->flows, (now + run->mono_offset_ns) / 1000);
+		/* Events carry their own time and move the clock as they are
+		 * read. The wall clock may move it further only once the ring
+		 * buffer is empty: after a pause (SIGSTOP, a debugger, a
+		 * frozen container) or while behind, deadlines must not pass
+		 * before the events of the connections they belong to. The
+		 * margin covers events made just before the poll returned. */
+		if (rc == 0)
+			flows_advance(run->flows, (now + run->mono_offset_ns) / 1000 -
+				      LIVE_MARGIN_US);
 		if (env.duration_us && now - start >= env.duration_us * 1000)
 			break;
 		/* Lines as they happen, for people and for pipes alike. */
