@@ -19,6 +19,7 @@ struct flow {
 	bool done;		/* reported: kept only to recognise the rest
 				 * of the connection */
 	bool fin[2], rst;
+	bool gone;		/* the server's socket is closed */
 	struct stream st[2];
 	struct session *sess;	/* NULL once done */
 };
@@ -446,6 +447,8 @@ void flows_advance(struct flows *f, uint64_t now)
 
 		session_tick(fl->sess, fl->deadline);
 		maybe_report(f, fl);
+		if (fl->done && fl->gone)
+			destroy(f, fl);
 	}
 }
 
@@ -516,7 +519,7 @@ int flows_segment(void *fp, const struct segment *seg)
 			      seg->ts_us);
 	}
 	maybe_report(f, fl);
-	if (fl->done && (fl->rst || (fl->fin[0] && fl->fin[1])))
+	if (fl->done && (fl->rst || fl->gone || (fl->fin[0] && fl->fin[1])))
 		destroy(f, fl);
 	return 0;
 }
@@ -569,6 +572,7 @@ void flows_event(struct flows *f, const struct endpoint *client,
 			stream_flush(&fl->st[i], &session_sink,
 				     &fl->sess->side[i]);
 		session_gone(fl->sess, ts);
+		fl->gone = true;
 		break;
 	case FLOW_DROPPED:
 		session_dropped(fl->sess, ts);
@@ -583,7 +587,7 @@ void flows_event(struct flows *f, const struct endpoint *client,
 		break;
 	}
 	maybe_report(f, fl);
-	if (fl->done && ev == FLOW_GONE)
+	if (fl->done && fl->gone)
 		destroy(f, fl);
 }
 

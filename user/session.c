@@ -542,8 +542,12 @@ void session_close(struct session *s, enum side_id from, enum close_how how,
 	struct session_side *side = &s->side[from];
 
 	session_tick(s, ts);
-	if (side->close != CLOSE_NONE)
+	if (side->close != CLOSE_NONE) {
+		/* The socket's end was read first; the wire now says how. */
+		if (side->close == CLOSE_GONE)
+			side->close = how;
 		return;
+	}
 	side->close = how;
 	side->close_ts = ts;
 	if (!s->closing) {
@@ -663,9 +667,15 @@ void session_gone(struct session *s, uint64_t ts)
 		s->side[SIDE_SERVER].close = CLOSE_GONE;
 		s->side[SIDE_SERVER].close_ts = ts;
 	}
-	if (s->outcome == OUTCOME_NONE)
-		decide_on_close(s);
-	s->report_at = s->now;
+	/* A reset sent as the socket closed is read after this event: wait
+	 * a moment for it, as after any close. */
+	if (s->outcome == OUTCOME_NONE) {
+		s->quiet_at = 0;
+		if (!s->close_at)
+			s->close_at = ts + SESSION_CLOSE_GRACE_US;
+	} else if (s->report_at > ts + SESSION_CLOSE_GRACE_US) {
+		s->report_at = ts + SESSION_CLOSE_GRACE_US;
+	}
 }
 
 bool session_client_hello_seen(const struct session *s)
