@@ -314,6 +314,8 @@ static void show_losses(struct run *run, const struct pcap_src_stats *ps)
 		     fs->stream.conflicts);
 	summary_loss(sm, "segments too far ahead to be plausible",
 		     fs->stream.ignored);
+	summary_loss(sm, "segments of connections whose start never came",
+		     fs->orphans_dropped);
 	if (env.verbose) {
 		summary_loss(sm, "kernel segment events", k[TW_STAT_SEGMENTS]);
 		summary_loss(sm, "segments past a hole, sent whole",

@@ -549,7 +549,6 @@ void session_close(struct session *s, enum side_id from, enum close_how how,
 		return;
 	}
 	side->close = how;
-	side->close_ts = ts;
 	if (!s->closing) {
 		s->closing = true;
 		s->first_close = from;
@@ -665,7 +664,6 @@ void session_gone(struct session *s, uint64_t ts)
 		s->closing = true;
 		s->first_close = SIDE_SERVER;
 		s->side[SIDE_SERVER].close = CLOSE_GONE;
-		s->side[SIDE_SERVER].close_ts = ts;
 	}
 	/* A reset sent as the socket closed is read after this event: wait
 	 * a moment for it, as after any close. */

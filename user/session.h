@@ -76,7 +76,6 @@ struct session_side {
 	bool ccs;		/* sent ChangeCipherSpec */
 	bool finished;		/* sent its Finished (TLS 1.2 and older) */
 	enum close_how close;
-	uint64_t close_ts;
 	/* TLS 1.3: encrypted records after the (real) ServerHello. */
 	uint32_t enc_records;
 	uint16_t first_enc_len;
