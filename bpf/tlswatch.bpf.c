@@ -222,6 +222,16 @@ static __always_inline int record_len(const __u8 *hdr, bool first)
 	return (hdr[3] << 8) | hdr[4];
 }
 
+/* The walk of this direction is lost: nothing more of it is sent, and
+ * userspace is told so it can mark the connection. */
+static __always_inline void walk_lost(struct tw_flow *f, __u8 d,
+				      struct tw_segment_event *ev)
+{
+	f->nosync[d & 1] = 1;
+	ev->flags |= TW_SEG_NOSYNC;
+	count(TW_STAT_NOSYNC);
+}
+
 struct walk_ctx {
 	struct __sk_buff *skb;
 	const struct pkt *p;
@@ -290,15 +300,14 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 	}
 	return 0;
 lost:
-	f->nosync[d] = 1;
 	/* A direction whose true first bytes are no record is simply not
 	 * TLS: userspace has them. Anywhere else the walk is lost: after a
 	 * valid header, or from the middle of a connection whose state the
 	 * LRU map pushed out. */
 	if (f->walking[d] == 1 && (f->seeded || f->fresh))
-		return 1;
-	c->ev->flags |= TW_SEG_NOSYNC;
-	count(TW_STAT_NOSYNC);
+		f->nosync[d] = 1;
+	else
+		walk_lost(f, d, c->ev);
 	return 1;
 }
 
@@ -328,7 +337,7 @@ static __always_inline bool decided(struct tw_flow *f, const struct tw_key *k)
 static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 {
 	struct tw_segment_event *ev;
-	struct tw_flow *f, zero = {};
+	struct tw_flow *f, init = {};
 	struct walk_ctx wc;
 	struct pkt p = {};
 	__u32 data_seq, dlen = 0, full = 0;
@@ -352,8 +361,8 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 	}
 	f = bpf_map_lookup_elem(&flows, &p.key);
 	if (!f) {
-		zero.fresh = listener(skb);
-		bpf_map_update_elem(&flows, &p.key, &zero, BPF_NOEXIST);
+		init.fresh = listener(skb);
+		bpf_map_update_elem(&flows, &p.key, &init, BPF_NOEXIST);
 		f = bpf_map_lookup_elem(&flows, &p.key);
 		if (!f) {
 			count(TW_STAT_FLOW_FULL);
@@ -390,9 +399,7 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 			 * already sent whole, and every later segment looks
 			 * ahead: bound what that costs. */
 			if (++f->ahead[d] > TW_MAX_AHEAD) {
-				f->nosync[d] = 1;
-				ev->flags |= TW_SEG_NOSYNC;
-				count(TW_STAT_NOSYNC);
+				walk_lost(f, d, ev);
 				send(ev, 0, f);
 				return 1;
 			}
@@ -407,6 +414,18 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 			full = 0;
 		}
 	}
+	/* The body of an alert whose header ended the previous segment. */
+	if (f->alert_left[d] && f->alert_left[d] <= 2 &&
+	    data_seq == f->next_hdr[d] - f->alert_left[d]) {
+		/* & 3: a bound the verifier can see. */
+		__u32 n = f->alert_left[d] & 3;
+
+		if (n > p.len)
+			n = p.len;
+		if (n > full)
+			add_piece(skb, &p, ev, &dlen, 0, n);
+		f->alert_left[d] -= n;
+	}
 	/* bpf_loop: the verifier checks one header's worth of work once,
 	 * not each of TW_MAX_WALK unrolled copies. */
 	wc.skb = skb;
@@ -416,28 +435,12 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 	wc.dlen = &dlen;
 	wc.data_seq = data_seq;
 	wc.full = full;
-	/* The body of an alert whose header ended the previous segment. */
-	if (f->alert_left[d] && f->alert_left[d] <= 2 &&
-	    data_seq == f->next_hdr[d] - f->alert_left[d]) {
-		/* & 3: a bound the verifier can see. */
-		__u32 n = f->alert_left[d] & 3;
-
-		if (n > p.len)
-			n = p.len;
-
-		if (n > full)
-			add_piece(skb, &p, ev, &dlen, 0, n);
-		f->alert_left[d] -= n;
-	}
 	bpf_loop(TW_MAX_WALK, walk_one, &wc, 0);
 	/* Still a header inside this segment: more records than the walk
 	 * takes in one segment. Say so rather than fall behind. */
 	if (!f->nosync[d] && (__s32)(f->next_hdr[d] - data_seq) >= 0 &&
-	    f->next_hdr[d] - data_seq < p.len) {
-		f->nosync[d] = 1;
-		ev->flags |= TW_SEG_NOSYNC;
-		count(TW_STAT_NOSYNC);
-	}
+	    f->next_hdr[d] - data_seq < p.len)
+		walk_lost(f, d, ev);
 	send(ev, dlen, f);
 	return 1;
 }
