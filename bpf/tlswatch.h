@@ -26,6 +26,26 @@
  * headers after it. */
 #define TW_MAX_DATA (TW_BUDGET + TW_MAX_PIECES * TW_ALERT_HDR)
 
+/* PROXY protocol, which a load balancer puts before the client's bytes on
+ * ports so configured: v1 is one text line, "PROXY ...\r\n", of at most
+ * 107 bytes; v2 is 16 fixed bytes and as many more as their last two
+ * count. Longer ones are not followed. */
+#define TW_PROXY_V1_MAX 107
+#define TW_PROXY_V2_FIXED 16
+#define TW_PROXY_V2_MAX 4096
+/* Bytes of a header one segment is scanned over: a whole v1 line and the
+ * byte after it, which no header may reach. */
+#define TW_PROXY_SCAN (TW_PROXY_V1_MAX + 1)
+
+/* Where the client direction's PROXY header stands (tw_flow.proxy). */
+enum tw_proxy {
+	TW_PROXY_UNSEEN,	/* first bytes still to come */
+	TW_PROXY_V1,		/* inside a v1 line */
+	TW_PROXY_V2,		/* inside the fixed part of v2 */
+	TW_PROXY_NONE,		/* none: not a PROXY port, or no header */
+	TW_PROXY_DONE,		/* skipped: next_hdr is past it */
+};
+
 enum tw_event_type {
 	TW_EV_SEGMENT = 1,
 	TW_EV_STATE = 2,
@@ -69,6 +89,10 @@ struct tw_flow {
 	__u8 decided;		/* userspace has its outcome (copied from
 				 * the done map): stop */
 	__u8 lost;		/* an event was dropped: say so in the next */
+	/* Only the client sends a PROXY header, so one of these, not [2]. */
+	__u8 proxy;		/* enum tw_proxy */
+	__u8 proxy_pos;		/* its bytes seen so far */
+	__u16 proxy_len;	/* v2: its length field, as its bytes pass */
 };
 
 /* Segments sent whole past a hole before the walk gives up. */

@@ -22,6 +22,16 @@ struct flow {
 	bool gone;		/* the server's socket is closed */
 	struct stream st[2];
 	struct session *sess;	/* NULL once done */
+	struct pktlog *log;	/* kept segments (-w), or NULL */
+	struct flow_start start;
+};
+
+/* Kept segments, back to back: a struct flow_packet (its data pointer
+ * unset) followed by its bytes. */
+struct pktlog {
+	uint32_t len, cap, n;
+	bool partial;		/* some were not kept */
+	uint8_t buf[];
 };
 
 /* Segments that reached a listening socket before the connection's
@@ -51,6 +61,7 @@ struct flows {
 	struct flow **heap;
 	uint32_t heap_len;
 	uint64_t now;
+	struct flow *reporting;	/* during the report callback */
 };
 
 #define NO_HEAP UINT32_MAX
@@ -243,6 +254,8 @@ static void retire(struct flows *f, struct flow *fl)
 		free(fl->sess);
 		fl->sess = NULL;
 	}
+	free(fl->log);
+	fl->log = NULL;
 	fl->done = true;
 	heap_remove(f, fl);
 }
@@ -253,8 +266,11 @@ static void report(struct flows *f, struct flow *fl)
 
 	if (!f->cfg.ports && !session_client_hello_seen(s))
 		f->st.not_hello++;
-	else
+	else {
+		f->reporting = fl;
 		f->cfg.report(f->cfg.ctx, s);
+		f->reporting = NULL;
+	}
 	s->reported = true;
 	retire(f, fl);
 }
@@ -320,6 +336,14 @@ static struct flow *create(struct flows *f, const struct endpoint *client,
 	stream_init(&fl->st[0]);
 	stream_init(&fl->st[1]);
 	session_init(fl->sess, client, server, ts, f->cfg.timeout_us);
+	if (f->cfg.proxy) {
+		int m = f->cfg.proxy(f->cfg.ctx, client, server);
+
+		/* Without memory for the parser the header would be read as
+		 * not TLS; the connection is then reported as that. */
+		if (m)
+			session_expect_proxy(fl->sess, m == 1);
+	}
 	h = pair_hash(f, client, server);
 	fl->hnext = f->buckets[h];
 	f->buckets[h] = fl;
@@ -361,6 +385,71 @@ static bool pick_client(const struct flows *f, const struct segment *seg,
 	if (!syn && !(*src_is_client && seg->len && opens_with_hello(seg)))
 		return false;
 	return port_watched(f, *src_is_client ? seg->dst.port : seg->src.port);
+}
+
+static void keep(struct flow *fl, const struct segment *seg, bool from_client)
+{
+	struct flow_packet p = {
+		.ts_us = seg->ts_us,
+		.from_client = from_client,
+		.flags = seg->flags,
+		.seq = seg->seq,
+		.ack = seg->ack,
+		.caplen = seg->caplen,
+		.len = seg->len,
+	};
+	uint32_t need = sizeof(p) + seg->caplen;
+	struct pktlog *log = fl->log;
+
+	if (log && (log->partial || log->n >= FLOWS_KEEP_PACKETS ||
+		    log->len + need > sizeof(p) * FLOWS_KEEP_PACKETS +
+		    FLOWS_KEEP_BYTES)) {
+		log->partial = true;
+		return;
+	}
+	if (!log || log->len + need > log->cap) {
+		uint32_t cap = log ? log->cap * 2 : 2048;
+		struct pktlog *n;
+
+		while (cap < (log ? log->len : 0) + need)
+			cap *= 2;
+		n = realloc(log, sizeof(*log) + cap);
+		if (!n) {
+			if (log)
+				log->partial = true;
+			return;
+		}
+		if (!log)
+			memset(n, 0, sizeof(*n));
+		n->cap = cap;
+		fl->log = log = n;
+	}
+	memcpy(log->buf + log->len, &p, sizeof(p));
+	memcpy(log->buf + log->len + sizeof(p), seg->data, seg->caplen);
+	log->len += need;
+	log->n++;
+}
+
+bool flows_packets(struct flows *f, flow_packet_fn fn, void *ctx,
+		   struct flow_start *opened)
+{
+	struct flow *fl = f->reporting;
+	struct pktlog *log;
+
+	memset(opened, 0, sizeof(*opened));
+	if (!fl)
+		return false;
+	*opened = fl->start;
+	log = fn ? fl->log : NULL;
+	for (uint32_t off = 0; log && off < log->len;) {
+		struct flow_packet p;
+
+		memcpy(&p, log->buf + off, sizeof(p));
+		p.data = log->buf + off + sizeof(p);
+		fn(ctx, &p);
+		off += sizeof(p) + p.caplen;
+	}
+	return !log || !log->partial;
 }
 
 static void maybe_report(struct flows *f, struct flow *fl)
@@ -498,6 +587,8 @@ int flows_segment(void *fp, const struct segment *seg)
 		return 0;
 	}
 	session_tick(fl->sess, seg->ts_us);
+	if (f->cfg.keep_packets)
+		keep(fl, seg, side == SIDE_CLIENT);
 	/* What the peer acknowledges is where the other side's bytes start:
 	 * it beats a SYN-ACK with another initial sequence number (a
 	 * middlebox or a restarted server answering the same SYN). */
@@ -546,6 +637,10 @@ void flows_open(struct flows *f, const struct endpoint *client,
 	 * before them instead of starting the stream. */
 	stream_start(&fl->st[SIDE_CLIENT], client_next);
 	stream_start(&fl->st[SIDE_SERVER], server_next);
+	fl->start.known = true;
+	fl->start.ts_us = ts;
+	fl->start.client_isn = client_next - 1;
+	fl->start.server_isn = server_next - 1;
 	heap_update(f, fl);
 	orphans_play(f, client, server);
 }

@@ -23,8 +23,20 @@ struct flows_config {
 	/* Called for every decided connection, in the order outcomes fall
 	 * due; the session is valid during the call only. */
 	void (*report)(void *ctx, const struct session *s);
+	/* PROXY protocol: 0 when the connection cannot carry a header, 1
+	 * when it may and its peer is trusted, 2 when it may but its peer is
+	 * not (the header is skipped, its addresses not believed). NULL:
+	 * never. */
+	int (*proxy)(void *ctx, const struct endpoint *client,
+		     const struct endpoint *server);
 	void *ctx;
+	/* Keep each connection's segments (up to FLOWS_KEEP_BYTES of
+	 * payload) for flows_packets() during its report (-w). */
+	bool keep_packets;
 };
+
+#define FLOWS_KEEP_BYTES 65536
+#define FLOWS_KEEP_PACKETS 256
 
 struct flows_stats {
 	uint64_t segments;
@@ -66,6 +78,29 @@ enum flow_event {
 void flows_event(struct flows *f, const struct endpoint *client,
 		 const struct endpoint *server, enum flow_event ev,
 		 uint64_t ts);
+
+/* A kept segment of the connection being reported. */
+struct flow_packet {
+	uint64_t ts_us;
+	bool from_client;
+	uint8_t flags;		/* TCPF_* */
+	uint32_t seq, ack;
+	uint32_t caplen, len;
+	const uint8_t *data;
+};
+typedef void (*flow_packet_fn)(void *ctx, const struct flow_packet *p);
+
+/* From the report callback only: the kept segments of the connection
+ * being reported, in arrival order. Returns false when some were not
+ * kept (limits). When live capture told the connection's start,
+ * *opened is set with the sequence numbers of each side's SYN. */
+struct flow_start {
+	bool known;
+	uint64_t ts_us;
+	uint32_t client_isn, server_isn;
+};
+bool flows_packets(struct flows *f, flow_packet_fn fn, void *ctx,
+		   struct flow_start *opened);
 
 const struct flows_stats *flows_stats(struct flows *f);
 uint32_t flows_active(const struct flows *f);

@@ -107,6 +107,9 @@ static struct tlswatch_bpf *load(const struct loader_opts *o, int *errp)
 	}
 	memcpy((void *)skel->rodata->watched, o->ports,
 	       sizeof(skel->rodata->watched));
+	if (o->proxy_ports)
+		memcpy((void *)skel->rodata->proxy_ports, o->proxy_ports,
+		       sizeof(skel->rodata->proxy_ports));
 	if (o->max_flows) {
 		bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
 		bpf_map__set_max_entries(skel->maps.done, o->max_flows);

@@ -14,6 +14,10 @@
 
 struct loader_opts {
 	const uint8_t *ports;	/* 65536-bit map of watched server ports */
+	/* 65536-bit map of watched server ports whose clients' bytes start
+	 * with a PROXY protocol v1 or v2 header (a load balancer's), which
+	 * the kernel then skips; NULL for none. */
+	const uint8_t *proxy_ports;
 	const char *cgroup;	/* --cgroup, or NULL for the cgroup v2 root */
 	uint32_t max_flows;	/* kernel flow table size */
 	bool verbose;		/* libbpf's own messages */

@@ -1,27 +1,35 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /* tlswatch: report failed TLS handshakes, per client, and why. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
+#include <sys/socket.h>
 #include <time.h>
 
 #include "../bpf/tlswatch.h"
 #include "bpf_events.h"
 #include "cli.h"
+#include "diagnose.h"
+#include "fingerprint.h"
 #include "flows.h"
 #include "json.h"
 #include "loader.h"
+#include "pcap_out.h"
 #include "pcap_src.h"
+#include "recovery.h"
 #include "report.h"
 #include "summary.h"
 
 #define TLSWATCH_VERSION "0.1.0"
 /* How late an event may be read after it was made, in normal running. */
 #define LIVE_MARGIN_US 200000
+/* Human-readable lines per second of wall clock before a storm is
+ * summed up instead (live capture; --json is never limited). */
+#define TEXT_LINES_PER_SEC 50
 
 static volatile sig_atomic_t exiting;
 
@@ -35,11 +43,20 @@ static struct env {
 	bool verbose;
 	uint64_t timeout_us;
 	struct cidr_list exclude;
+	struct cidr_list clients;	/* --client */
+	const char *sni_pattern;	/* --sni */
+	uint64_t recovery_us;
+	uint64_t interval_us;
+	uint8_t proxy_ports[PORT_MAP_BYTES];
+	bool proxy_given;
+	struct cidr_list proxy_trust;
+	const char *write_path;
 	const char *ports_arg;
 	const char *cgroup;
 	bool check;
 } env = {
 	.timeout_us = 10000000,
+	.recovery_us = 30000000,
 	.ports_arg = "443",
 };
 
@@ -49,9 +66,19 @@ struct run {
 	int64_t mono_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	struct flows *flows;
 	struct summary *summary;
+	struct pcap_out *out;	/* -w */
+	struct profiles *profiles;
+	struct recovery *recovery;
 	struct json json;
 	uint64_t first_ts;
+	uint64_t now;		/* capture time of the latest outcome */
 	bool write_failed;
+	/* Text-line storm limit: lines shown in the current second, and
+	 * those held back. */
+	uint64_t rl_second;
+	uint32_t rl_shown;
+	uint64_t rl_held;
+	uint64_t next_interval;	/* wall clock (live) or capture time */
 };
 
 static const char usage[] =
@@ -70,6 +97,20 @@ static const char usage[] =
 "      --handshake-timeout SECS  a handshake unfinished after SECS is a\n"
 "                             timeout failure (default 10)\n"
 "      --exclude CIDRS        ignore these clients: 10.0.0.0/8,2001:db8::/32\n"
+"      --client CIDRS         report only these clients\n"
+"      --sni PATTERNS         report only handshakes whose SNI matches one of\n"
+"                             these shell patterns: '*.example.com,api.*'\n"
+"      --recovery-window SECS  a failure followed within SECS by a handshake\n"
+"                             from the same client IP and SNI is recovered\n"
+"                             (default 30)\n"
+"      --interval SECS        also write a summary every SECS seconds\n"
+"  -w, --write FILE           write the packets of failed connections to FILE\n"
+"                             (pcap; live capture has headers rebuilt and\n"
+"                             payload up to the capture budget)\n"
+"      --proxy-protocol PORTS  these ports receive a PROXY protocol v1/v2\n"
+"                             header before TLS (from a load balancer)\n"
+"      --proxy-trust CIDRS    believe the header's client address only from\n"
+"                             these peers (required with --proxy-protocol)\n"
 "      --cgroup PATH          cgroup v2 directory to attach to (default: the\n"
 "                             cgroup v2 root)\n"
 "      --check                say whether live capture can work here\n"
@@ -79,7 +120,10 @@ static const char usage[] =
 "\n"
 "Exit status: 0 done, 1 runtime failure, 2 bad usage.\n";
 
-enum { OPT_TIMEOUT = 256, OPT_EXCLUDE, OPT_CGROUP, OPT_CHECK };
+enum {
+	OPT_TIMEOUT = 256, OPT_EXCLUDE, OPT_CGROUP, OPT_CHECK, OPT_CLIENT,
+	OPT_SNI, OPT_RECOVERY, OPT_INTERVAL, OPT_PROXY, OPT_PROXY_TRUST,
+};
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'p' },
@@ -89,6 +133,13 @@ static const struct option long_opts[] = {
 	{ "all", no_argument, NULL, 'a' },
 	{ "handshake-timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "client", required_argument, NULL, OPT_CLIENT },
+	{ "sni", required_argument, NULL, OPT_SNI },
+	{ "recovery-window", required_argument, NULL, OPT_RECOVERY },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "write", required_argument, NULL, 'w' },
+	{ "proxy-protocol", required_argument, NULL, OPT_PROXY },
+	{ "proxy-trust", required_argument, NULL, OPT_PROXY_TRUST },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -110,7 +161,7 @@ static int parse_args(int argc, char **argv)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:r:d:javVh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:r:d:w:javVh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (!parse_ports(optarg, env.ports, err, sizeof(err)))
@@ -137,6 +188,35 @@ static int parse_args(int argc, char **argv)
 			break;
 		case OPT_EXCLUDE:
 			if (!parse_cidrs(optarg, &env.exclude, err, sizeof(err)))
+				return usage_error(err);
+			break;
+		case OPT_CLIENT:
+			if (!parse_cidrs(optarg, &env.clients, err, sizeof(err)))
+				return usage_error(err);
+			break;
+		case OPT_SNI:
+			if (!*optarg)
+				return usage_error("--sni needs a pattern");
+			env.sni_pattern = optarg;
+			break;
+		case OPT_RECOVERY:
+			if (!parse_seconds(optarg, &env.recovery_us, err, sizeof(err)))
+				return usage_error(err);
+			break;
+		case OPT_INTERVAL:
+			if (!parse_seconds(optarg, &env.interval_us, err, sizeof(err)))
+				return usage_error(err);
+			break;
+		case 'w':
+			env.write_path = optarg;
+			break;
+		case OPT_PROXY:
+			if (!parse_ports(optarg, env.proxy_ports, err, sizeof(err)))
+				return usage_error(err);
+			env.proxy_given = true;
+			break;
+		case OPT_PROXY_TRUST:
+			if (!parse_cidrs(optarg, &env.proxy_trust, err, sizeof(err)))
 				return usage_error(err);
 			break;
 		case OPT_CGROUP:
@@ -168,6 +248,12 @@ static int parse_args(int argc, char **argv)
 		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
 		return usage_error(err);
 	}
+	/* Without a list of trusted peers, anyone could choose the address
+	 * they are reported under. */
+	if (env.proxy_given && !env.proxy_trust.n)
+		return usage_error("--proxy-protocol needs --proxy-trust: the load balancers whose headers are believed");
+	if (env.proxy_trust.n && !env.proxy_given)
+		return usage_error("--proxy-trust is for --proxy-protocol ports");
 	return 0;
 }
 
@@ -183,27 +269,224 @@ static bool ignore_client(void *ctx, const struct endpoint *client)
 	return cidr_match(&env.exclude, client);
 }
 
+/* Does the SNI match one of the comma-separated shell patterns? */
+static bool sni_matches(const struct session *s)
+{
+	char name[TLS_MAX_SNI + 1], pat[256];
+	const char *p = env.sni_pattern;
+
+	if (!s->ch || !s->ch->has_sni)
+		return false;
+	memcpy(name, s->ch->sni, s->ch->sni_len);
+	name[s->ch->sni_len] = '\0';
+	if (strlen(name) != s->ch->sni_len)
+		return false;	/* a NUL inside: no pattern means that */
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n < sizeof(pat)) {
+			memcpy(pat, p, n);
+			pat[n] = '\0';
+			if (fnmatch(pat, name, FNM_CASEFOLD) == 0)
+				return true;
+		}
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+/* --client, --exclude (on the address reported, which PROXY protocol
+ * may have changed) and --sni. */
+static bool wanted(const struct session *s)
+{
+	if (env.clients.n && !cidr_match(&env.clients, &s->client))
+		return false;
+	if (env.exclude.n && cidr_match(&env.exclude, &s->client))
+		return false;
+	return !env.sni_pattern || sni_matches(s);
+}
+
+static void write_summary(struct run *run, const struct pcap_src_stats *ps,
+			  uint64_t ts, bool final);
+
+static void emit_json(struct run *run)
+{
+	if (!json_flush_line(&run->json, stdout))
+		run->write_failed = true;
+}
+
+/* A text line, unless a storm is on: then it is counted, and the count
+ * shown once a second. */
+static void emit_text(struct run *run, const char *line)
+{
+	uint64_t sec = 0;
+
+	if (run->loader) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		sec = ts.tv_sec;
+	}
+	if (sec != run->rl_second) {
+		if (run->rl_held)
+			printf("tlswatch: %llu more line%s held back in the last second (storm); every connection is still counted in the summary\n",
+			       (unsigned long long)run->rl_held,
+			       run->rl_held == 1 ? "" : "s");
+		run->rl_second = sec;
+		run->rl_shown = 0;
+		run->rl_held = 0;
+	}
+	if (!line)
+		return;
+	if (run->loader && run->rl_shown >= TEXT_LINES_PER_SEC) {
+		run->rl_held++;
+		return;
+	}
+	run->rl_shown++;
+	if (puts(line) == EOF)
+		run->write_failed = true;
+}
+
+static void on_settled(void *ctx, const struct pending_failure *f,
+		       bool recovered, uint64_t ts)
+{
+	struct run *run = ctx;
+	struct json *j = &run->json;
+	char t[40], ip[64], line[512], sni[TLS_MAX_SNI + 1];
+	enum diag_code code = f->code == DIAG_FALLBACK_PROBE ?
+			      DIAG_FALLBACK_RETRY : f->code;
+
+	summary_settled(run->summary, f, recovered);
+	if (!recovered)
+		return;
+	for (int i = 0; i < f->sni_len; i++)
+		sni[i] = f->sni[i] >= 0x21 && f->sni[i] < 0x7f ? f->sni[i] : '?';
+	sni[f->sni_len] = '\0';
+	if (env.json) {
+		json_object_begin(j, NULL);
+		json_string(j, "event", "recovered");
+		json_string(j, "time", format_time(ts, t, sizeof(t)));
+		json_object_begin(j, "client");
+		json_string(j, "ip", endpoint_ip(&f->client, ip, sizeof(ip)));
+		json_uint(j, "port", f->client.port);
+		json_object_end(j);
+		if (f->has_sni)
+			json_bytes(j, "sni", f->sni, f->sni_len);
+		else
+			json_null(j, "sni");
+		json_string(j, "failed_time", format_time(f->failed_ts, t, sizeof(t)));
+		json_fixed(j, "delay_ms", ts - f->failed_ts, 3);
+		json_string(j, "reason", reason_name(f->reason));
+		json_object_begin(j, "diagnosis");
+		json_string(j, "code", diag_code_name(code));
+		json_bool(j, "harmless", true);
+		if (code == DIAG_FALLBACK_RETRY)
+			json_string(j, "text", "The client retried at a higher version and succeeded: a harmless fallback probe.");
+		else
+			json_string(j, "text", "The same client then established a handshake with the same SNI.");
+		json_object_end(j);
+		json_object_end(j);
+		emit_json(run);
+		return;
+	}
+	format_time(ts, t, sizeof(t));
+	snprintf(line, sizeof(line), "%.12s %s%s%s recovered %s%s after %llu ms: %s, harmless",
+		 t + 11, f->client.family == AF_INET6 ? "[" : "",
+		 endpoint_ip(&f->client, ip, sizeof(ip)),
+		 f->client.family == AF_INET6 ? "]" : "",
+		 f->has_sni ? "SNI " : "(no SNI)", sni,
+		 (unsigned long long)((ts - f->failed_ts) / 1000),
+		 diag_code_name(code));
+	emit_text(run, line);
+}
+
+struct packet_ctx {
+	struct run *run;
+	const struct session *s;
+};
+
+static void write_packet(void *ctx, const struct flow_packet *p)
+{
+	struct packet_ctx *pc = ctx;
+	const struct endpoint *c = session_tcp_client(pc->s);
+	struct segment seg = {
+		.ts_us = p->ts_us,
+		.src = p->from_client ? *c : pc->s->server,
+		.dst = p->from_client ? pc->s->server : *c,
+		.flags = p->flags,
+		.seq = p->seq,
+		.ack = p->ack,
+		.data = p->data,
+		.caplen = p->caplen,
+		.len = p->len,
+	};
+
+	pcap_out_segment(pc->run->out, &seg);
+}
+
+/* -w: the failed connection's packets; live capture saw no handshake
+ * packets, so they are rebuilt from the sequence numbers it told. */
+static void write_packets(struct run *run, const struct session *s)
+{
+	struct packet_ctx pc = { .run = run, .s = s };
+	struct flow_start start;
+
+	flows_packets(run->flows, NULL, NULL, &start);
+	if (start.known)
+		pcap_out_handshake(run->out, start.ts_us, session_tcp_client(s),
+				   &s->server, start.client_isn,
+				   start.server_isn);
+	flows_packets(run->flows, write_packet, &pc, &start);
+	pcap_out_flush(run->out);
+}
+
 static void on_report(void *ctx, const struct session *s)
 {
 	struct run *run = ctx;
-	char line[512];
+	struct diagnosis d;
+	char line[1024], fp[JA4_LEN] = "";
 
 	/* A socket already gone needs no marking: its kernel state went with
 	 * it, and a mark would outlive it into the next connection. */
 	if (run->loader && !s->gone)
-		loader_decided(run->loader, &s->client, &s->server);
-	summary_add(run->summary, s);
-	if (!env.all && !report_by_default(s))
+		loader_decided(run->loader, session_tcp_client(s), &s->server);
+	if (s->decided_ts > run->now)
+		run->now = s->decided_ts;
+	recovery_expire(run->recovery, run->now);
+	if (!wanted(s))
 		return;
-	if (env.json) {
-		report_json(&run->json, s);
-		if (!json_flush_line(&run->json, stdout))
-			run->write_failed = true;
-	} else {
-		report_text(s, line, sizeof(line));
-		if (puts(line) == EOF)
-			run->write_failed = true;
+	diagnose(run->profiles, s, &d);
+	if (s->ch && !ja4(s->ch, fp))
+		fp[0] = '\0';
+	summary_add(run->summary, s, &d, s->ch && fp[0] ? fp : NULL);
+	if (run->out && s->outcome == OUTCOME_FAILED)
+		write_packets(run, s);
+	if (env.all || report_by_default(s)) {
+		if (env.json) {
+			report_json(&run->json, s, &d);
+			emit_json(run);
+		} else {
+			report_text(s, &d, line, sizeof(line));
+			emit_text(run, line);
+		}
 	}
+	/* After the record, so that a recovered event follows the
+	 * connection that recovered. */
+	if (s->outcome == OUTCOME_FAILED)
+		recovery_failed(run->recovery, s, &d);
+	else if (s->outcome == OUTCOME_ESTABLISHED) {
+		profiles_learn(run->profiles, s);
+		recovery_established(run->recovery, s);
+	}
+}
+
+static int proxy_mode(void *ctx, const struct endpoint *client,
+		      const struct endpoint *server)
+{
+	(void)ctx;
+	if (!(env.proxy_ports[server->port >> 3] & (1u << (server->port & 7))))
+		return 0;
+	return cidr_match(&env.proxy_trust, client) ? 1 : 2;
 }
 
 static int on_segment(void *ctx, const struct segment *seg)
@@ -212,8 +495,18 @@ static int on_segment(void *ctx, const struct segment *seg)
 
 	if (exiting || run->write_failed)
 		return 1;
-	if (!run->first_ts)
+	if (!run->first_ts) {
 		run->first_ts = seg->ts_us;
+		run->next_interval = seg->ts_us + env.interval_us;
+	}
+	if (env.interval_us && seg->ts_us >= run->next_interval) {
+		struct pcap_src_stats none = {};
+
+		flows_advance(run->flows, run->next_interval);
+		recovery_expire(run->recovery, run->next_interval);
+		write_summary(run, &none, run->next_interval, false);
+		run->next_interval += env.interval_us;
+	}
 	if (env.duration_us && seg->ts_us > run->first_ts + env.duration_us) {
 		flows_advance(run->flows, run->first_ts + env.duration_us);
 		return 1;
@@ -237,11 +530,29 @@ static uint64_t now_ns(clockid_t clock)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+static void show_losses(struct run *run, const struct pcap_src_stats *ps);
+
+/* A summary: the JSON event on stdout with --json, the text on stderr
+ * otherwise (and always at the end). */
+static void write_summary(struct run *run, const struct pcap_src_stats *ps,
+			  uint64_t ts, bool final)
+{
+	show_losses(run, ps);
+	if (env.json) {
+		summary_json(run->summary, &run->json, ts, final);
+		emit_json(run);
+		fflush(stdout);
+	}
+	if (!env.json || final)
+		summary_print(run->summary, stderr);
+}
+
 /* Live capture until a signal or --duration: 0, or 1 with a reason. */
 static int run_live(struct run *run, char *err, size_t errlen)
 {
 	struct loader_opts lo = {
 		.ports = env.ports,
+		.proxy_ports = env.proxy_given ? env.proxy_ports : NULL,
 		.cgroup = env.cgroup,
 		.verbose = env.verbose,
 		.on_event = on_bpf_event,
@@ -258,6 +569,7 @@ static int run_live(struct run *run, char *err, size_t errlen)
 		strpbrk(env.ports_arg, ",-") ? "s" : "", env.ports_arg,
 		loader_cgroup(run->loader));
 	start = now_ns(CLOCK_MONOTONIC);
+	run->next_interval = start + env.interval_us * 1000;
 	while (!exiting && !run->write_failed) {
 		rc = loader_poll(run->loader, 100);
 		if (rc < 0 && rc != -EINTR) {
@@ -272,9 +584,25 @@ static int run_live(struct run *run, char *err, size_t errlen)
 		 * frozen container) or while behind, deadlines must not pass
 		 * before the events of the connections they belong to. The
 		 * margin covers events made just before the poll returned. */
-		if (rc == 0)
-			flows_advance(run->flows, (now + run->mono_offset_ns) / 1000 -
-				      LIVE_MARGIN_US);
+		if (rc == 0) {
+			uint64_t t = (now + run->mono_offset_ns) / 1000 -
+				     LIVE_MARGIN_US;
+
+			flows_advance(run->flows, t);
+			if (t > run->now)
+				run->now = t;
+			recovery_expire(run->recovery, run->now);
+		}
+		if (env.interval_us && now >= run->next_interval) {
+			struct pcap_src_stats none = {};
+
+			run->next_interval = now + env.interval_us * 1000;
+			write_summary(run, &none,
+				      (now + run->mono_offset_ns) / 1000, false);
+		}
+		/* A storm's count of held-back lines, once it is over. */
+		if (!env.json && run->rl_held)
+			emit_text(run, NULL);
 		if (env.duration_us && now - start >= env.duration_us * 1000)
 			break;
 		/* Lines as they happen, for people and for pipes alike. */
@@ -316,6 +644,8 @@ static void show_losses(struct run *run, const struct pcap_src_stats *ps)
 		     fs->stream.ignored);
 	summary_loss(sm, "segments of connections whose start never came",
 		     fs->orphans_dropped);
+	summary_loss(sm, "failures settled early as unrecovered (recovery table full)",
+		     recovery_overflow(run->recovery));
 	if (env.verbose) {
 		summary_loss(sm, "kernel segment events", k[TW_STAT_SEGMENTS]);
 		summary_loss(sm, "segments past a hole, sent whole",
@@ -362,15 +692,27 @@ int main(int argc, char **argv)
 	cfg.ports = env.ports_given ? env.ports : NULL;
 	cfg.timeout_us = env.timeout_us;
 	cfg.ignore = env.exclude.n ? ignore_client : NULL;
+	cfg.proxy = env.proxy_given ? proxy_mode : NULL;
+	cfg.keep_packets = env.write_path != NULL;
 	cfg.report = on_report;
 	cfg.ctx = &run;
 	run.flows = flows_new(&cfg);
-	run.summary = summary_new();
+	run.profiles = profiles_new();
+	run.summary = summary_new(run.profiles, env.recovery_us);
+	run.recovery = recovery_new(env.recovery_us, on_settled, &run);
 	json_init(&run.json);
-	if (!run.flows || !run.summary) {
+	if (!run.flows || !run.summary || !run.profiles || !run.recovery) {
 		fprintf(stderr, "tlswatch: out of memory\n");
 		rc = 1;
 		goto cleanup;
+	}
+	if (env.write_path) {
+		run.out = pcap_out_open(env.write_path, err, sizeof(err));
+		if (!run.out) {
+			fprintf(stderr, "tlswatch: %s\n", err);
+			rc = 1;
+			goto cleanup;
+		}
 	}
 
 	if (env.read_path) {
@@ -386,11 +728,24 @@ int main(int argc, char **argv)
 	}
 	/* Whatever was read is reported, even when reading failed part way. */
 	flows_finish(run.flows);
+	/* Failures still in their recovery window are settled as they
+	 * stand: not recovered within the run. */
+	recovery_finish(run.recovery, run.now);
 	fflush(stdout);
 	/* A file that could not be opened gets its error line alone. */
-	if (rc >= 0 || ps.packets || run.loader) {
-		show_losses(&run, &ps);
-		summary_print(run.summary, stderr);
+	if (rc >= 0 || ps.packets || run.loader)
+		write_summary(&run, &ps, run.loader ?
+			      now_ns(CLOCK_REALTIME) / 1000 :
+			      run.now ? run.now : run.first_ts, true);
+	if (run.out) {
+		int wrc = pcap_out_close(run.out);
+
+		run.out = NULL;
+		if (wrc < 0 && rc >= 0) {
+			snprintf(err, sizeof(err), "writing %s: %s",
+				 env.write_path, strerror(-wrc));
+			rc = -1;
+		}
 	}
 	if (rc < 0) {
 		fprintf(stderr, "tlswatch: %s\n", err);
@@ -406,6 +761,11 @@ cleanup:
 	loader_close(run.loader);
 	json_free(&run.json);
 	summary_free(run.summary);
+	recovery_free(run.recovery);
+	profiles_free(run.profiles);
+	cidr_list_free(&env.clients);
+	cidr_list_free(&env.proxy_trust);
+	pcap_out_close(run.out);
 	flows_free(run.flows);
 	cidr_list_free(&env.exclude);
 	return rc;

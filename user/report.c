@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "fingerprint.h"
 #include "report.h"
 
 const char *endpoint_ip(const struct endpoint *e, char *buf, size_t len)
@@ -84,6 +85,18 @@ static void client_hello_json(struct json *j, const struct tls_client_hello *ch)
 		json_null(j, "sni");
 	alpn_json(j, &ch->alpn);
 	json_bool(j, "fallback_scsv", ch->fallback_scsv);
+	{
+		char h3[JA3_HASH_LEN], h4[JA4_LEN];
+
+		if (ja3(ch, NULL, h3))
+			json_string(j, "ja3", h3);
+		else
+			json_null(j, "ja3");
+		if (ja4(ch, h4))
+			json_string(j, "ja4", h4);
+		else
+			json_null(j, "ja4");
+	}
 	json_object_end(j);
 }
 
@@ -125,7 +138,40 @@ static bool closed_in_handshake(const struct session *s)
 	return s->closing && s->outcome != OUTCOME_ESTABLISHED;
 }
 
-void report_json(struct json *j, const struct session *s)
+static void diagnosis_json(struct json *j, const struct diagnosis *d)
+{
+	json_object_begin(j, "diagnosis");
+	json_string(j, "code", diag_code_name(d->code));
+	if (d->harmless == HARM_UNKNOWN)
+		json_null(j, "harmless");
+	else
+		json_bool(j, "harmless", d->harmless == HARM_YES);
+	json_string(j, "text", d->text);
+	json_object_end(j);
+}
+
+/* From the client's first byte to the server's last handshake flight,
+ * and to the client's Finished (TLS 1.3: its flight, inferred). */
+static void latency_json(struct json *j, const struct session *s)
+{
+	if (!s->client_first_ts || (!s->server_flight_ts && !s->client_finished_ts))
+		return;
+	json_object_begin(j, "latency_ms");
+	if (s->server_flight_ts >= s->client_first_ts && s->server_flight_ts)
+		json_fixed(j, "server_flight",
+			   s->server_flight_ts - s->client_first_ts, 3);
+	else
+		json_null(j, "server_flight");
+	if (s->client_finished_ts >= s->client_first_ts && s->client_finished_ts)
+		json_fixed(j, "client_finished",
+			   s->client_finished_ts - s->client_first_ts, 3);
+	else
+		json_null(j, "client_finished");
+	json_object_end(j);
+}
+
+void report_json(struct json *j, const struct session *s,
+		 const struct diagnosis *d)
 {
 	const struct session_side *c = &s->side[SIDE_CLIENT];
 	const struct session_side *sv = &s->side[SIDE_SERVER];
@@ -136,6 +182,15 @@ void report_json(struct json *j, const struct session *s)
 	json_string(j, "time", format_time(s->decided_ts, t, sizeof(t)));
 	endpoint_json(j, "client", &s->client);
 	endpoint_json(j, "server", &s->server);
+	if (s->has_peer)
+		endpoint_json(j, "peer", &s->peer);
+	if (s->proxy_version) {
+		json_object_begin(j, "proxy");
+		json_uint(j, "version", s->proxy_version);
+		json_bool(j, "trusted", s->proxy_trusted);
+		json_bool(j, "local", s->proxy_local);
+		json_object_end(j);
+	}
 	json_string(j, "outcome", outcome_name(s->outcome));
 	json_string(j, "reason", reason_name(s->reason));
 	if (s->detail)
@@ -148,6 +203,7 @@ void report_json(struct json *j, const struct session *s)
 	if (s->has_sh || s->hrr)
 		server_hello_json(j, s);
 	json_fixed(j, "duration_ms", s->decided_ts - s->first_ts, 3);
+	latency_json(j, s);
 	json_object_begin(j, "bytes");
 	json_uint(j, "from_client", c->hs_bytes);
 	json_uint(j, "from_server", sv->hs_bytes);
@@ -170,6 +226,8 @@ void report_json(struct json *j, const struct session *s)
 		json_object_end(j);
 	}
 	json_string(j, "capture", capture_name(s->capture));
+	if (d->code != DIAG_NONE)
+		diagnosis_json(j, d);
 	json_object_end(j);
 }
 
@@ -184,8 +242,11 @@ static void sni_text(const struct tls_client_hello *ch, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
-void report_text(const struct session *s, char *buf, size_t len)
+void report_text(const struct session *s, const struct diagnosis *d,
+		 char *buf, size_t len)
 {
+	size_t n;
+
 	char t[40], ip[64], what[64], alert[64] = "", ver[16] = "", sni[260] = "";
 	const char *r = reason_name(s->reason);
 
@@ -220,4 +281,14 @@ void report_text(const struct session *s, char *buf, size_t len)
 		 s->client.family == AF_INET6 ? "]" : "", s->client.port,
 		 s->server.port, what, alert, ver, sni,
 		 s->ch && s->ch->fallback_scsv ? " fallback_scsv" : "");
+	n = strlen(buf);
+	if (s->has_peer && n < len)
+		snprintf(buf + n, len - n, " via %s",
+			 endpoint_ip(&s->peer, ip, sizeof(ip)));
+	n = strlen(buf);
+	if (d->code != DIAG_NONE && n < len)
+		snprintf(buf + n, len - n, "\n    %s%s: %s", diag_code_name(d->code),
+			 d->harmless == HARM_YES ? " (harmless)" :
+			 d->harmless == HARM_UNKNOWN ? " (harmless if retried)" : "",
+			 d->text);
 }

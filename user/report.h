@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "diagnose.h"
 #include "json.h"
 #include "session.h"
 
@@ -17,8 +18,12 @@ const char *format_time(uint64_t ts_us, char *buf, size_t len);
 /* Is this outcome printed without --all? */
 bool report_by_default(const struct session *s);
 
-void report_json(struct json *j, const struct session *s);
-/* One line, without its newline, into buf. */
-void report_text(const struct session *s, char *buf, size_t len);
+/* d: the connection's diagnosis (code DIAG_NONE when it has none). */
+void report_json(struct json *j, const struct session *s,
+		 const struct diagnosis *d);
+/* One line, and a second, indented, with the diagnosis of a failure;
+ * without the last newline, into buf. */
+void report_text(const struct session *s, const struct diagnosis *d,
+		 char *buf, size_t len);
 
 #endif

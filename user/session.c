@@ -31,6 +31,10 @@ void session_free(struct session *s)
 	records_free(&s->side[SIDE_SERVER].rec);
 	free(s->ch);
 	s->ch = NULL;
+	free(s->cert);
+	s->cert = NULL;
+	free(s->pp);
+	s->pp = NULL;
 }
 
 /* An AEAD-protected alert: 2 alert bytes, 1 inner type byte and a 16-byte
@@ -270,6 +274,7 @@ static void tls13_record(struct session *s, struct session_side *side,
 	if (side->id == SIDE_CLIENT) {
 		if (!s->client_flight_done && !alert_sized(h->length)) {
 			s->client_flight_done = true;
+			s->client_finished_ts = s->now;
 			s->quiet_at = s->now + SESSION_TLS13_QUIET_US;
 			advance(s, STAGE_CLIENT_FLIGHT);
 		}
@@ -301,6 +306,8 @@ static void tls12_record(struct session *s, struct session_side *side,
 		return;
 	if (h->type == TLS_CT_HANDSHAKE && !side->finished) {
 		side->finished = true;
+		if (side->id == SIDE_CLIENT)
+			s->client_finished_ts = s->now;
 		if (s->side[SIDE_CLIENT].finished &&
 		    s->side[SIDE_SERVER].finished)
 			decide(s, OUTCOME_ESTABLISHED, REASON_NONE);
@@ -324,6 +331,14 @@ static void on_record(void *ctx, const struct tls_record_header *h)
 		s->server_kind = SNIFF_TLS;
 	if (s->outcome != OUTCOME_NONE)
 		return;
+	/* The server's handshake flights: plaintext handshake and CCS
+	 * records, and in TLS 1.3 its encrypted records before the
+	 * client's flight. */
+	if (side->id == SIDE_SERVER && s->ch &&
+	    (h->type == TLS_CT_HANDSHAKE || h->type == TLS_CT_CHANGE_CIPHER_SPEC ||
+	     (h->type == TLS_CT_APPLICATION_DATA && s->tls13 &&
+	      !s->client_flight_done)))
+		s->server_flight_ts = s->now;
 	if (h->type == TLS_CT_CHANGE_CIPHER_SPEC) {
 		side->ccs = true;
 		/* TLS 1.3 sends it only for middleboxes: it is no step of
@@ -405,15 +420,39 @@ static void on_handshake(void *ctx, uint8_t type, const uint8_t *body,
 				fail(s, REASON_MALFORMED, "client_hello");
 		} else if (s->has_sh && type != TLS_HS_CLIENT_HELLO) {
 			advance(s, STAGE_CLIENT_FLIGHT);
+			if (type == TLS_HS_CERTIFICATE && !s->tls13) {
+				s->client_cert_sent = true;
+				/* An empty certificate_list: 3 zero bytes. */
+				s->client_cert_empty = body && len == 3 &&
+					!body[0] && !body[1] && !body[2];
+			}
 		}
 		return;
 	}
 	if (!s->ch && s->client_kind != SNIFF_SSLV2)
 		return;		/* a server speaking first: wait for the close */
-	if (type == TLS_HS_SERVER_HELLO)
+	if (type == TLS_HS_SERVER_HELLO) {
 		server_hello(s, body, len);
-	else if (s->has_sh)
-		advance(s, STAGE_SERVER_FLIGHT);
+		return;
+	}
+	if (!s->has_sh)
+		return;
+	advance(s, STAGE_SERVER_FLIGHT);
+	if (s->tls13)
+		return;
+	if (type == TLS_HS_CERTIFICATE_REQUEST)
+		s->cert_requested = true;
+	if (type == TLS_HS_CERTIFICATE && body && !s->cert) {
+		s->cert = malloc(sizeof(*s->cert));
+		/* A partial parse still names what it could. */
+		if (s->cert) {
+			x509_from_certificate_msg(body, len, false, s->cert);
+			if (!(s->cert->have & X509_HAVE_SUBJECT)) {
+				free(s->cert);
+				s->cert = NULL;
+			}
+		}
+	}
 }
 
 static void on_alert(void *ctx, uint8_t level, uint8_t code)
@@ -509,10 +548,73 @@ static const struct records_ops session_records_ops = {
 
 /* ---- stream sink: count, then hand to the record layer ---- */
 
+bool session_expect_proxy(struct session *s, bool trusted)
+{
+	s->pp = malloc(sizeof(*s->pp));
+	if (!s->pp)
+		return false;
+	proxy_init(s->pp);
+	s->proxy_trusted = trusted;
+	return true;
+}
+
+const struct endpoint *session_tcp_client(const struct session *s)
+{
+	return s->has_peer ? &s->peer : &s->client;
+}
+
+static void proxy_over(struct session *s)
+{
+	free(s->pp);
+	s->pp = NULL;
+}
+
+/* The client's first bytes on a PROXY protocol port: the header, if
+ * there is one. Returns how many bytes it took; the rest are TLS. */
+static uint32_t proxy_data(struct session *s, const uint8_t *p, uint32_t len)
+{
+	struct proxy_header h;
+	size_t used = 0;
+	int rc;
+
+	/* Not a header at all: a client that came straight to the port. */
+	if (s->pp->pos == 0 && proxy_sniff(p, len) < 0) {
+		proxy_over(s);
+		return 0;
+	}
+	rc = proxy_feed(s->pp, p, len, &used, &h);
+	if (rc == PROXY_NEED_MORE)
+		return len;
+	proxy_over(s);
+	if (rc == PROXY_INVALID) {
+		fail(s, REASON_NOT_TLS, tls_sniff_name(SNIFF_PROXY));
+		return len;
+	}
+	s->proxy_version = h.version;
+	s->proxy_local = h.local;
+	if (s->proxy_trusted && h.has_addr && !h.local) {
+		s->peer = s->client;
+		s->has_peer = true;
+		s->client = h.src;
+	}
+	return used;
+}
+
 static void side_data(void *ctx, const uint8_t *p, uint32_t len)
 {
 	struct session_side *side = ctx;
 
+	if (side->id == SIDE_CLIENT && side->s->pp) {
+		uint32_t used = proxy_data(side->s, p, len);
+
+		p += used;
+		len -= used;
+		if (!len)
+			return;
+	}
+
+	if (side->id == SIDE_CLIENT && !side->s->client_first_ts && len)
+		side->s->client_first_ts = side->s->now;
 	if (side->s->outcome == OUTCOME_NONE)
 		side->bytes += len;
 	records_data(&side->rec, p, len);
@@ -524,6 +626,10 @@ static void side_gap(void *ctx, uint32_t len, enum stream_gap why)
 {
 	struct session_side *side = ctx;
 
+	/* Bytes of a header went missing: whatever follows is read as if
+	 * it came first, and the gap tells the record layer. */
+	if (side->id == SIDE_CLIENT && side->s->pp)
+		proxy_over(side->s);
 	if (side->s->outcome == OUTCOME_NONE)
 		side->bytes += len;
 	records_gap(&side->rec, len, why);

@@ -8,9 +8,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proxy.h"
 #include "records.h"
 #include "segment.h"
 #include "tls.h"
+#include "x509.h"
 
 enum outcome {
 	OUTCOME_NONE = 0,	/* not decided yet */
@@ -121,6 +123,29 @@ struct session {
 	struct session_alert alert;
 	enum capture capture;
 	uint64_t decided_ts;
+	/* Latency: the client's first payload byte, the last handshake
+	 * record of the server before the outcome, the client's Finished
+	 * (TLS 1.2) or flight (TLS 1.3, inferred). 0 when not seen. */
+	uint64_t client_first_ts;
+	uint64_t server_flight_ts;
+	uint64_t client_finished_ts;
+	/* TLS 1.2 and older, in plaintext: the server asked for a client
+	 * certificate; the client's Certificate message held none. */
+	bool cert_requested;
+	bool client_cert_sent, client_cert_empty;
+	/* The server's certificate (TLS 1.2 and older show it), for the
+	 * diagnosis of a rejected certificate; NULL if not seen. */
+	struct x509_info *cert;
+	/* PROXY protocol (--proxy-protocol): the client's first bytes may
+	 * be a header, parsed by pp until it is done. With a trusted TCP
+	 * peer, client becomes the address the header names and peer the
+	 * TCP peer (the load balancer). */
+	struct proxy_parser *pp;
+	bool proxy_trusted;
+	uint8_t proxy_version;	/* of the header seen, or 0 */
+	bool proxy_local;	/* LOCAL / UNKNOWN: the proxy's own */
+	bool has_peer;
+	struct endpoint peer;
 	/* Deadlines, 0 when unset: report the decided outcome; decide on a
 	 * close; TLS 1.3 quiet rule. */
 	uint64_t report_at;
@@ -137,6 +162,12 @@ void session_free(struct session *s);
 
 /* Stream bytes of one side, in order; ctx is &s->side[id]. */
 extern const struct stream_sink session_sink;
+
+/* The client's first bytes may be a PROXY protocol header; its
+ * addresses are believed if trusted. false: out of memory. */
+bool session_expect_proxy(struct session *s, bool trusted);
+/* The TCP client: the peer when PROXY protocol replaced the client. */
+const struct endpoint *session_tcp_client(const struct session *s);
 
 /* A FIN or RST from one side. */
 void session_close(struct session *s, enum side_id from, enum close_how how,

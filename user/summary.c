@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
+/* Counting is done as outcomes arrive; ranking and the verdict are made
+ * when a summary is printed. A failure counts as harmless when its client
+ * recovered, or when its diagnosis says so (a scanner's probe); the rest
+ * are real, and their clients are the ones locked out. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,21 +12,48 @@
 struct client_count {
 	struct endpoint ip;	/* port zero */
 	bool used;
-	uint64_t failed;
-	uint64_t reasons[REASON__COUNT];
+	uint32_t failed, recovered, harmless;
+	uint32_t reasons[REASON__COUNT];
+	/* Failures neither recovered nor harmless, by diagnosis. */
+	uint32_t real[DIAG__COUNT];
+	/* Of the last real failure: */
+	enum diag_code code;
+	uint16_t port;
+	uint16_t max_version, min_version;
+	uint8_t alert;
 };
 
-#define MAX_LOSSES 16
+struct fp_count {
+	bool used;
+	char ja4[40];
+	uint32_t failed;
+	uint16_t max_version;
+	char sni[48];
+};
+
+#define MAX_LOSSES 24
+/* Twice the entries, so that probing stays short when full. */
+#define TABLE_SIZE (2 * SUMMARY_MAX_CLIENTS)
+#define FP_TABLE_SIZE (2 * SUMMARY_MAX_FINGERPRINTS)
 
 struct summary {
+	const struct profiles *profiles;
+	uint64_t window_us;
+	uint64_t first_ts;
 	uint64_t outcomes[OUTCOME__COUNT];
 	uint64_t reasons[REASON__COUNT];
 	/* Alert codes behind server_alert and client_alert failures. */
 	uint64_t alerts[2][256];
 	uint64_t encrypted_alerts[2];
+	uint64_t diag_failed[DIAG__COUNT], diag_recovered[DIAG__COUNT];
+	uint64_t recovered, harmless, pending;
 	struct client_count *clients;	/* open addressing */
 	uint32_t nclients;
 	uint64_t other_failed;		/* clients beyond the table */
+	struct fp_count *fps;
+	uint32_t nfps;
+	uint64_t other_fp_failed;
+	uint32_t *cipher_tally;	/* no_shared_cipher hellos, by cipher */
 	struct {
 		const char *what;
 		uint64_t n;
@@ -30,36 +61,48 @@ struct summary {
 	int nlosses;
 };
 
-/* Twice the entries, so that probing stays short when full. */
-#define TABLE_SIZE (2 * SUMMARY_MAX_CLIENTS)
-
-struct summary *summary_new(void)
+struct summary *summary_new(const struct profiles *profiles,
+			    uint64_t recovery_window_us)
 {
 	struct summary *sm = calloc(1, sizeof(*sm));
 
-	if (sm)
-		sm->clients = calloc(TABLE_SIZE, sizeof(*sm->clients));
-	if (sm && !sm->clients) {
-		free(sm);
+	if (!sm)
+		return NULL;
+	sm->profiles = profiles;
+	sm->window_us = recovery_window_us;
+	sm->clients = calloc(TABLE_SIZE, sizeof(*sm->clients));
+	sm->fps = calloc(FP_TABLE_SIZE, sizeof(*sm->fps));
+	sm->cipher_tally = calloc(65536, sizeof(*sm->cipher_tally));
+	if (!sm->clients || !sm->fps || !sm->cipher_tally) {
+		summary_free(sm);
 		return NULL;
 	}
 	return sm;
 }
 
-static struct client_count *client(struct summary *sm,
-				   const struct endpoint *e)
+static uint32_t fnv(const void *p, size_t n)
 {
-	struct endpoint key = *e;
+	const uint8_t *b = p;
 	uint32_t h = 2166136261u;
 
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static struct client_count *client(struct summary *sm,
+				   const struct endpoint *e, bool create)
+{
+	struct endpoint key = *e;
+	uint32_t h;
+
 	key.port = 0;
-	for (int i = 0; i < 16; i++)
-		h = (h ^ key.addr[i]) * 16777619u;
+	h = fnv(key.addr, 16);
 	for (uint32_t i = 0; i < TABLE_SIZE; i++) {
 		struct client_count *c = &sm->clients[(h + i) % TABLE_SIZE];
 
 		if (!c->used) {
-			if (sm->nclients >= SUMMARY_MAX_CLIENTS)
+			if (!create || sm->nclients >= SUMMARY_MAX_CLIENTS)
 				return NULL;
 			c->used = true;
 			c->ip = key;
@@ -72,35 +115,131 @@ static struct client_count *client(struct summary *sm,
 	return NULL;
 }
 
-void summary_add(struct summary *sm, const struct session *s)
+static void add_fingerprint(struct summary *sm, const struct session *s,
+			    const char *ja4)
+{
+	uint32_t h = fnv(ja4, strlen(ja4));
+
+	for (uint32_t i = 0; i < FP_TABLE_SIZE; i++) {
+		struct fp_count *f = &sm->fps[(h + i) % FP_TABLE_SIZE];
+
+		if (!f->used) {
+			if (sm->nfps >= SUMMARY_MAX_FINGERPRINTS)
+				break;
+			f->used = true;
+			snprintf(f->ja4, sizeof(f->ja4), "%s", ja4);
+			sm->nfps++;
+		} else if (strcmp(f->ja4, ja4) != 0) {
+			continue;
+		}
+		f->failed++;
+		if (s->ch->version > f->max_version)
+			f->max_version = s->ch->version;
+		if (!f->sni[0] && s->ch->has_sni) {
+			size_t n = s->ch->sni_len < sizeof(f->sni) - 1 ?
+				   s->ch->sni_len : sizeof(f->sni) - 1;
+
+			for (size_t k = 0; k < n; k++)
+				f->sni[k] = s->ch->sni[k] >= 0x21 &&
+					    s->ch->sni[k] < 0x7f ? s->ch->sni[k] : '?';
+			f->sni[n] = '\0';
+		}
+		return;
+	}
+	sm->other_fp_failed++;
+}
+
+void summary_add(struct summary *sm, const struct session *s,
+		 const struct diagnosis *d, const char *ja4)
 {
 	struct client_count *c;
 
+	if (!sm->first_ts || s->first_ts < sm->first_ts)
+		sm->first_ts = s->first_ts;
 	sm->outcomes[s->outcome]++;
 	if (s->outcome != OUTCOME_FAILED)
 		return;
 	sm->reasons[s->reason]++;
+	sm->diag_failed[d->code]++;
+	if (d->harmless == HARM_YES)
+		sm->harmless++;
+	else if (d->harmless == HARM_UNKNOWN)
+		sm->pending++;
 	if (s->reason == REASON_ENCRYPTED_ALERT)
 		sm->encrypted_alerts[s->alert.from]++;
 	else if (s->reason == REASON_SERVER_ALERT ||
 		 s->reason == REASON_CLIENT_ALERT)
 		sm->alerts[s->alert.from][s->alert.code]++;
-	c = client(sm, &s->client);
+	if (d->code == DIAG_NO_SHARED_CIPHER && s->ch && s->ch->cipher_width == 2)
+		for (int i = 0; i < s->ch->n_ciphers; i++)
+			sm->cipher_tally[s->ch->ciphers[i] & 0xffff]++;
+	if (ja4 && s->ch)
+		add_fingerprint(sm, s, ja4);
+	c = client(sm, &s->client, true);
 	if (!c) {
 		sm->other_failed++;
 		return;
 	}
 	c->failed++;
 	c->reasons[s->reason]++;
+	if (d->harmless == HARM_YES) {
+		c->harmless++;
+		return;
+	}
+	c->real[d->code]++;
+	c->code = d->code;
+	c->port = s->server.port;
+	c->max_version = s->ch ? hello_max_version(s->ch) : 0;
+	c->min_version = s->ch ? hello_min_version(s->ch) : 0;
+	c->alert = s->alert.valid && !s->alert.encrypted ? s->alert.code : 0;
+}
+
+void summary_settled(struct summary *sm, const struct pending_failure *f,
+		     bool recovered)
+{
+	struct client_count *c;
+
+	if (f->harmless == HARM_UNKNOWN && sm->pending)
+		sm->pending--;
+	if (!recovered)
+		return;
+	sm->recovered++;
+	sm->diag_recovered[f->code]++;
+	if (f->harmless == HARM_YES && sm->harmless)
+		sm->harmless--;	/* counted once, as recovered */
+	c = client(sm, &f->client, false);
+	if (!c)
+		return;
+	c->recovered++;
+	if (f->harmless == HARM_YES) {
+		if (c->harmless)
+			c->harmless--;
+	} else if (c->real[f->code]) {
+		c->real[f->code]--;
+	}
 }
 
 void summary_loss(struct summary *sm, const char *what, uint64_t n)
 {
+	for (int i = 0; i < sm->nlosses; i++)
+		if (sm->losses[i].what == what) {
+			sm->losses[i].n = n;
+			return;
+		}
 	if (n && sm->nlosses < MAX_LOSSES) {
 		sm->losses[sm->nlosses].what = what;
 		sm->losses[sm->nlosses].n = n;
 		sm->nlosses++;
 	}
+}
+
+static uint32_t real_total(const struct client_count *c)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; i < DIAG__COUNT; i++)
+		n += c->real[i];
+	return n;
 }
 
 static int by_failed(const void *a, const void *b)
@@ -113,17 +252,72 @@ static int by_failed(const void *a, const void *b)
 	return memcmp(&x->ip, &y->ip, sizeof(x->ip));
 }
 
+static int by_real(const void *a, const void *b)
+{
+	const struct client_count *x = *(struct client_count *const *)a;
+	const struct client_count *y = *(struct client_count *const *)b;
+	uint32_t rx = real_total(x), ry = real_total(y);
+
+	if (rx != ry)
+		return rx > ry ? -1 : 1;
+	return memcmp(&x->ip, &y->ip, sizeof(x->ip));
+}
+
+static int by_fp(const void *a, const void *b)
+{
+	const struct fp_count *x = *(struct fp_count *const *)a;
+	const struct fp_count *y = *(struct fp_count *const *)b;
+
+	if (x->failed != y->failed)
+		return x->failed > y->failed ? -1 : 1;
+	return strcmp(x->ja4, y->ja4);
+}
+
+/* The used entries of the client table, filtered and sorted; *n set. */
+static struct client_count **clients_sorted(const struct summary *sm,
+					    bool real_only, uint32_t *n)
+{
+	struct client_count **v = calloc(sm->nclients ? sm->nclients : 1,
+					 sizeof(*v));
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (uint32_t i = 0; i < TABLE_SIZE; i++) {
+		struct client_count *c = &sm->clients[i];
+
+		if (c->used && c->failed && (!real_only || real_total(c)))
+			v[(*n)++] = c;
+	}
+	qsort(v, *n, sizeof(*v), real_only ? by_real : by_failed);
+	return v;
+}
+
+static struct fp_count **fps_sorted(const struct summary *sm, uint32_t *n)
+{
+	struct fp_count **v = calloc(sm->nfps ? sm->nfps : 1, sizeof(*v));
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (uint32_t i = 0; i < FP_TABLE_SIZE; i++)
+		if (sm->fps[i].used)
+			v[(*n)++] = &sm->fps[i];
+	qsort(v, *n, sizeof(*v), by_fp);
+	return v;
+}
+
 /* "server_alert 3, client_closed 1" */
-static void reason_mix(const uint64_t *reasons, char *buf, size_t len)
+static void reason_mix(const uint32_t *reasons, char *buf, size_t len)
 {
 	size_t off = 0;
 
 	buf[0] = '\0';
 	for (int r = 1; r < REASON__COUNT && off < len; r++)
 		if (reasons[r])
-			off += snprintf(buf + off, len - off, "%s%s %llu",
+			off += snprintf(buf + off, len - off, "%s%s %u",
 					off ? ", " : "", reason_name(r),
-					(unsigned long long)reasons[r]);
+					reasons[r]);
 }
 
 /* "inappropriate_fallback 3, protocol_version 2" for one side's alerts */
@@ -143,12 +337,219 @@ static void alert_mix(const struct summary *sm, int from, char *buf, size_t len)
 	}
 }
 
+/* ---- the verdict ---- */
+
+/* What keeps one client out, in a few words. */
+static void client_why(const struct summary *sm, const struct client_count *c,
+		       char *buf, size_t len)
+{
+	char v[8], range[32];
+	const char *a = tls_alert_name(c->alert);
+
+	profiles_versions(sm->profiles, c->port, range, sizeof(range));
+	switch (c->code) {
+	case DIAG_VERSION_TOO_LOW:
+		snprintf(buf, len, "offers at most %s%s%s%s",
+			 tls_version_str(c->max_version, v),
+			 range[0] ? " (port accepts " : "", range,
+			 range[0] ? ")" : "");
+		break;
+	case DIAG_VERSION_TOO_HIGH:
+		snprintf(buf, len, "offers nothing below %s%s%s%s",
+			 tls_version_str(c->min_version, v),
+			 range[0] ? " (port accepts " : "", range,
+			 range[0] ? ")" : "");
+		break;
+	case DIAG_CERTIFICATE_REJECTED:
+		snprintf(buf, len, "rejects the server's certificate%s%s",
+			 a && c->alert ? ": " : "", a && c->alert ? a : "");
+		break;
+	default:
+		snprintf(buf, len, "%s", diag_code_name(c->code) ?
+			 diag_code_name(c->code) : "failed");
+		break;
+	}
+}
+
+/* Appends to buf at *off. */
+static void addf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#include <stdarg.h>
+static void addf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off += (size_t)n < len - *off ? (size_t)n : len - *off - 1;
+}
+
+/* Server changes that would let the locked-out clients in. */
+static void changes(const struct summary *sm, struct client_count **lock,
+		    uint32_t n, char *buf, size_t len, size_t *off)
+{
+	uint32_t per[DIAG__COUNT] = { 0 };
+	uint16_t low_port = 0, low_v = 0xffff, high_port = 0, high_v = 0;
+	uint32_t best = 0, best_n = 0;
+	bool any = false;
+	char v[8];
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct client_count *c = lock[i];
+
+		per[c->code]++;
+		if (c->code == DIAG_VERSION_TOO_LOW && c->max_version &&
+		    c->max_version < low_v) {
+			low_v = c->max_version;
+			low_port = c->port;
+		}
+		if (c->code == DIAG_VERSION_TOO_HIGH && c->min_version > high_v) {
+			high_v = c->min_version;
+			high_port = c->port;
+		}
+	}
+	for (uint32_t k = 0; k < 65536; k++)
+		if (sm->cipher_tally[k] > best_n && k != TLS_CIPHER_FALLBACK_SCSV &&
+		    k != TLS_CIPHER_EMPTY_RENEGOTIATION_INFO_SCSV &&
+		    !tls_is_grease(k)) {
+			best = k;
+			best_n = sm->cipher_tally[k];
+		}
+#define CHANGE(...) do { \
+		addf(buf, len, off, "%s", any ? "; " : " What would let them in: "); \
+		addf(buf, len, off, __VA_ARGS__); \
+		any = true; \
+	} while (0)
+	if (per[DIAG_VERSION_TOO_LOW])
+		CHANGE("allow %s on port %u (%u client%s)",
+		       tls_version_str(low_v, v), low_port,
+		       per[DIAG_VERSION_TOO_LOW],
+		       per[DIAG_VERSION_TOO_LOW] == 1 ? "" : "s");
+	if (per[DIAG_VERSION_TOO_HIGH])
+		CHANGE("enable %s on port %u (%u client%s)",
+		       tls_version_str(high_v, v), high_port,
+		       per[DIAG_VERSION_TOO_HIGH],
+		       per[DIAG_VERSION_TOO_HIGH] == 1 ? "" : "s");
+	if (per[DIAG_NO_SHARED_CIPHER])
+		CHANGE("enable a cipher they offer, such as 0x%04x (%u client%s)",
+		       best, per[DIAG_NO_SHARED_CIPHER],
+		       per[DIAG_NO_SHARED_CIPHER] == 1 ? "" : "s");
+	if (per[DIAG_NO_SHARED_GROUP])
+		CHANGE("enable a key exchange group they offer (%u client%s)",
+		       per[DIAG_NO_SHARED_GROUP],
+		       per[DIAG_NO_SHARED_GROUP] == 1 ? "" : "s");
+	if (per[DIAG_CERTIFICATE_REJECTED])
+		CHANGE("serve a certificate they trust, valid and matching the name they ask for (%u client%s)",
+		       per[DIAG_CERTIFICATE_REJECTED],
+		       per[DIAG_CERTIFICATE_REJECTED] == 1 ? "" : "s");
+	if (per[DIAG_CLIENT_CERTIFICATE_REJECTED])
+		CHANGE("check which client certificates the server accepts, or make them optional (%u client%s)",
+		       per[DIAG_CLIENT_CERTIFICATE_REJECTED],
+		       per[DIAG_CLIENT_CERTIFICATE_REJECTED] == 1 ? "" : "s");
+	if (per[DIAG_SNI_UNKNOWN])
+		CHANGE("serve the names they ask for (%u client%s)",
+		       per[DIAG_SNI_UNKNOWN],
+		       per[DIAG_SNI_UNKNOWN] == 1 ? "" : "s");
+	if (per[DIAG_ALPN_MISMATCH])
+		CHANGE("accept an application protocol (ALPN) they offer (%u client%s)",
+		       per[DIAG_ALPN_MISMATCH],
+		       per[DIAG_ALPN_MISMATCH] == 1 ? "" : "s");
+	if (per[DIAG_NOT_TLS])
+		CHANGE("none on the TLS side for the %u that do not speak TLS",
+		       per[DIAG_NOT_TLS]);
+#undef CHANGE
+	if (any)
+		addf(buf, len, off, ".");
+}
+
+/* The verdict, in sentences; sep goes between client entries. */
+static void verdict(const struct summary *sm, char *buf, size_t len,
+		    const char *sep)
+{
+	uint64_t failed = sm->outcomes[OUTCOME_FAILED];
+	uint64_t fb = sm->diag_recovered[DIAG_FALLBACK_PROBE];
+	uint64_t harmless = sm->recovered + sm->harmless;
+	uint64_t real = failed > harmless ? failed - harmless : 0;
+	struct client_count **lock;
+	uint32_t n = 0;
+	size_t off = 0;
+	char ip[64], why[128];
+
+	buf[0] = '\0';
+	if (!failed) {
+		addf(buf, len, &off, "No failed handshakes.");
+		return;
+	}
+	addf(buf, len, &off, "%llu of %llu failures (%llu%%) are harmless",
+	     (unsigned long long)harmless, (unsigned long long)failed,
+	     (unsigned long long)(harmless * 100 / failed));
+	if (harmless) {
+		const char *s = ": ";
+
+		if (fb) {
+			addf(buf, len, &off, "%s%llu fallback probe%s retried successfully",
+			     s, (unsigned long long)fb, fb == 1 ? "" : "s");
+			s = ", ";
+		}
+		if (sm->recovered > fb) {
+			addf(buf, len, &off, "%s%llu other failure%s followed by a successful handshake within %llu s",
+			     s, (unsigned long long)(sm->recovered - fb),
+			     sm->recovered - fb == 1 ? "" : "s",
+			     (unsigned long long)(sm->window_us / 1000000));
+			s = ", ";
+		}
+		if (sm->harmless)
+			addf(buf, len, &off, "%s%llu scanner-like probe%s", s,
+			     (unsigned long long)sm->harmless,
+			     sm->harmless == 1 ? "" : "s");
+	}
+	addf(buf, len, &off, ".");
+	if (sm->pending)
+		addf(buf, len, &off, " %llu fallback probe%s still wait%s for a retry.",
+		     (unsigned long long)sm->pending, sm->pending == 1 ? "" : "s",
+		     sm->pending == 1 ? "s" : "");
+	lock = clients_sorted(sm, true, &n);
+	if (!real || !lock || !n) {
+		if (real)
+			addf(buf, len, &off, " %llu failure%s from clients not tracked one by one.",
+			     (unsigned long long)real, real == 1 ? "" : "s");
+		else
+			addf(buf, len, &off, " No client is locked out.");
+		free(lock);
+		return;
+	}
+	addf(buf, len, &off, " Locked out: %u client%s with %llu failure%s:",
+	     n, n == 1 ? "" : "s", (unsigned long long)real,
+	     real == 1 ? "" : "s");
+	for (uint32_t i = 0; i < n && i < SUMMARY_TOP; i++) {
+		client_why(sm, lock[i], why, sizeof(why));
+		addf(buf, len, &off, "%s%s%s (%u failure%s: %s)", i ? ";" : "", sep,
+		     endpoint_ip(&lock[i]->ip, ip, sizeof(ip)),
+		     real_total(lock[i]), real_total(lock[i]) == 1 ? "" : "s",
+		     why);
+	}
+	if (n > SUMMARY_TOP)
+		addf(buf, len, &off, "%sand %u more", sep, n - SUMMARY_TOP);
+	addf(buf, len, &off, ".");
+	changes(sm, lock, n, buf, len, &off);
+	free(lock);
+}
+
+#define VERDICT_LEN 4096
+
 void summary_print(const struct summary *sm, FILE *out)
 {
 	uint64_t total = 0;
 	struct client_count **top;
+	struct fp_count **fps;
 	uint32_t n = 0;
-	char mix[512], ip[64];
+	char mix[512], ip[64], v[8], *text;
 
 	for (int o = 1; o < OUTCOME__COUNT; o++)
 		total += sm->outcomes[o];
@@ -178,22 +579,23 @@ void summary_print(const struct summary *sm, FILE *out)
 				(unsigned long long)sm->reasons[r],
 				mix[0] ? "  (" : "", mix, mix[0] ? ")" : "");
 		}
+		fprintf(out, "failures by diagnosis:            failed  recovered\n");
+		for (int c = 1; c < DIAG__COUNT; c++)
+			if (sm->diag_failed[c])
+				fprintf(out, "  %-30s %8llu %10llu\n",
+					diag_code_name(c),
+					(unsigned long long)sm->diag_failed[c],
+					(unsigned long long)sm->diag_recovered[c]);
 	}
 
-	top = calloc(sm->nclients ? sm->nclients : 1, sizeof(*top));
-	if (!top)
-		return;
-	for (uint32_t i = 0; i < TABLE_SIZE; i++)
-		if (sm->clients[i].used && sm->clients[i].failed)
-			top[n++] = &sm->clients[i];
-	qsort(top, n, sizeof(*top), by_failed);
+	top = clients_sorted(sm, false, &n);
 	if (n)
-		fprintf(out, "top clients by failures:\n");
-	for (uint32_t i = 0; i < n && i < SUMMARY_TOP; i++) {
+		fprintf(out, "top clients by failures:          failed  recovered\n");
+	for (uint32_t i = 0; top && i < n && i < SUMMARY_TOP; i++) {
 		reason_mix(top[i]->reasons, mix, sizeof(mix));
-		fprintf(out, "  %-39s %6llu  %s\n",
+		fprintf(out, "  %-30s %8u %10u  %s\n",
 			endpoint_ip(&top[i]->ip, ip, sizeof(ip)),
-			(unsigned long long)top[i]->failed, mix);
+			top[i]->failed, top[i]->recovered, mix);
 	}
 	if (n > SUMMARY_TOP)
 		fprintf(out, "  (%u more client%s)\n", n - SUMMARY_TOP,
@@ -204,9 +606,115 @@ void summary_print(const struct summary *sm, FILE *out)
 			SUMMARY_MAX_CLIENTS);
 	free(top);
 
+	fps = fps_sorted(sm, &n);
+	if (n)
+		fprintf(out, "top failing fingerprints (JA4):     failed  offers\n");
+	for (uint32_t i = 0; fps && i < n && i < SUMMARY_TOP; i++)
+		fprintf(out, "  %-36s %6u  up to %s%s%s\n", fps[i]->ja4,
+			fps[i]->failed, tls_version_str(fps[i]->max_version, v),
+			fps[i]->sni[0] ? ", SNI " : "", fps[i]->sni);
+	free(fps);
+
 	for (int i = 0; i < sm->nlosses; i++)
-		fprintf(out, "%s: %llu\n", sm->losses[i].what,
-			(unsigned long long)sm->losses[i].n);
+		if (sm->losses[i].n)
+			fprintf(out, "%s: %llu\n", sm->losses[i].what,
+				(unsigned long long)sm->losses[i].n);
+
+	text = malloc(VERDICT_LEN);
+	if (text) {
+		verdict(sm, text, VERDICT_LEN, "\n    ");
+		fprintf(out, "verdict: %s\n", text);
+		free(text);
+	}
+}
+
+void summary_json(const struct summary *sm, struct json *j, uint64_t ts,
+		  bool final)
+{
+	struct client_count **top;
+	struct fp_count **fps;
+	uint32_t n = 0;
+	char t[40], ip[64], v[8], *text;
+	uint64_t total = 0;
+
+	for (int o = 1; o < OUTCOME__COUNT; o++)
+		total += sm->outcomes[o];
+	json_object_begin(j, NULL);
+	json_string(j, "event", "summary");
+	json_string(j, "time", format_time(ts, t, sizeof(t)));
+	json_bool(j, "final", final);
+	if (sm->first_ts)
+		json_string(j, "since", format_time(sm->first_ts, t, sizeof(t)));
+	json_uint(j, "connections", total);
+	json_object_begin(j, "outcomes");
+	for (int o = 1; o < OUTCOME__COUNT; o++)
+		json_uint(j, outcome_name(o), sm->outcomes[o]);
+	json_object_end(j);
+	json_uint(j, "failed", sm->outcomes[OUTCOME_FAILED]);
+	json_uint(j, "recovered", sm->recovered);
+	json_uint(j, "harmless", sm->recovered + sm->harmless);
+	json_uint(j, "unrecovered", sm->outcomes[OUTCOME_FAILED] - sm->recovered);
+	json_object_begin(j, "reasons");
+	for (int r = 1; r < REASON__COUNT; r++)
+		if (sm->reasons[r])
+			json_uint(j, reason_name(r), sm->reasons[r]);
+	json_object_end(j);
+	json_object_begin(j, "diagnoses");
+	for (int c = 1; c < DIAG__COUNT; c++) {
+		if (!sm->diag_failed[c])
+			continue;
+		json_object_begin(j, diag_code_name(c));
+		json_uint(j, "failed", sm->diag_failed[c]);
+		json_uint(j, "recovered", sm->diag_recovered[c]);
+		json_object_end(j);
+	}
+	json_object_end(j);
+
+	top = clients_sorted(sm, false, &n);
+	json_array_begin(j, "clients");
+	for (uint32_t i = 0; top && i < n && i < SUMMARY_TOP; i++) {
+		json_object_begin(j, NULL);
+		json_string(j, "ip", endpoint_ip(&top[i]->ip, ip, sizeof(ip)));
+		json_uint(j, "failed", top[i]->failed);
+		json_uint(j, "recovered", top[i]->recovered);
+		json_object_begin(j, "reasons");
+		for (int r = 1; r < REASON__COUNT; r++)
+			if (top[i]->reasons[r])
+				json_uint(j, reason_name(r), top[i]->reasons[r]);
+		json_object_end(j);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	free(top);
+
+	fps = fps_sorted(sm, &n);
+	json_array_begin(j, "fingerprints");
+	for (uint32_t i = 0; fps && i < n && i < SUMMARY_TOP; i++) {
+		json_object_begin(j, NULL);
+		json_string(j, "ja4", fps[i]->ja4);
+		json_uint(j, "failed", fps[i]->failed);
+		json_string(j, "version", tls_version_str(fps[i]->max_version, v));
+		if (fps[i]->sni[0])
+			json_string(j, "sni", fps[i]->sni);
+		else
+			json_null(j, "sni");
+		json_object_end(j);
+	}
+	json_array_end(j);
+	free(fps);
+
+	json_object_begin(j, "losses");
+	for (int i = 0; i < sm->nlosses; i++)
+		if (sm->losses[i].n)
+			json_uint(j, sm->losses[i].what, sm->losses[i].n);
+	json_object_end(j);
+	text = malloc(VERDICT_LEN);
+	if (text) {
+		verdict(sm, text, VERDICT_LEN, " ");
+		json_string(j, "verdict", text);
+		free(text);
+	}
+	json_object_end(j);
 }
 
 void summary_free(struct summary *sm)
@@ -214,5 +722,7 @@ void summary_free(struct summary *sm)
 	if (!sm)
 		return;
 	free(sm->clients);
+	free(sm->fps);
+	free(sm->cipher_tally);
 	free(sm);
 }

@@ -117,17 +117,20 @@ static bool take_whole_vec16(struct cursor *ext, struct cursor *v)
 	return take_vec16(ext, v) && ext->left == 0;
 }
 
-/* A non-empty list of 16-bit values; the first max are kept. */
+/* A non-empty list of 16-bit values; the first max are kept, all are
+ * counted (a vector of 2^16 bytes holds under 2^15 of them). */
 static bool take_u16_list(struct cursor *v, uint16_t *out, uint8_t *n,
-			  size_t max)
+			  uint16_t *total, size_t max)
 {
 	uint16_t x;
 
 	if (v->left < 2 || v->left % 2)
 		return false;
-	while (take_u16(v, &x))
+	while (take_u16(v, &x)) {
 		if (*n < max)
 			out[(*n)++] = x;
+		(*total)++;
+	}
 	return true;
 }
 
@@ -203,6 +206,7 @@ static bool take_alpn(struct cursor *ext, struct tls_alpn_list *a)
 		if (a->n < TLS_MAX_ALPN) {
 			a->len[a->n] = name.left < TLS_MAX_ALPN_LEN ?
 				(uint8_t)name.left : TLS_MAX_ALPN_LEN;
+			a->last[a->n] = name.p[name.left - 1];
 			memcpy(a->name[a->n], name.p, a->len[a->n]);
 			a->n++;
 		}
@@ -267,9 +271,12 @@ static bool ch_point_formats(struct tls_client_hello *ch, struct cursor *ext)
 
 	if (!take_whole_vec8(ext, &list) || list.left == 0)
 		return false;
-	while (take_u8(&list, &f))
+	/* A vec8 holds at most 255, so the total cannot wrap. */
+	while (take_u8(&list, &f)) {
 		if (ch->n_point_formats < TLS_MAX_POINT_FORMATS)
 			ch->point_formats[ch->n_point_formats++] = f;
+		ch->total_point_formats++;
+	}
 	return true;
 }
 
@@ -322,11 +329,11 @@ static bool ch_extension(void *msg, uint16_t type, struct cursor *ext)
 	case EXT_SUPPORTED_GROUPS:
 		return take_whole_vec16(ext, &list) &&
 			take_u16_list(&list, ch->groups, &ch->n_groups,
-				      TLS_MAX_GROUPS);
+				      &ch->total_groups, TLS_MAX_GROUPS);
 	case EXT_SIGNATURE_ALGORITHMS:
 		return take_whole_vec16(ext, &list) &&
 			take_u16_list(&list, ch->sigalgs, &ch->n_sigalgs,
-				      TLS_MAX_SIGALGS);
+				      &ch->total_sigalgs, TLS_MAX_SIGALGS);
 	case EXT_EC_POINT_FORMATS:
 		return ch_point_formats(ch, ext);
 	case EXT_EARLY_DATA:
@@ -343,11 +350,26 @@ static bool ch_extension(void *msg, uint16_t type, struct cursor *ext)
 	return true;
 }
 
+/* RFC 8446 4.2.8: a ServerHello holds one KeyShareEntry (a non-empty key
+ * follows the group); a HelloRetryRequest only the group it wants. */
+static bool sh_key_share(struct tls_server_hello *sh, struct cursor *ext)
+{
+	struct cursor key;
+
+	if (!take_u16(ext, &sh->group))
+		return false;
+	if (sh->hrr)
+		return ext->left == 0;
+	return take_whole_vec16(ext, &key) && key.left > 0;
+}
+
 static bool sh_extension(void *msg, uint16_t type, struct cursor *ext)
 {
 	struct tls_server_hello *sh = msg;
 
 	switch (type) {
+	case EXT_KEY_SHARE:
+		return sh_key_share(sh, ext);
 	case EXT_SUPPORTED_VERSIONS:
 		return take_u16(ext, &sh->selected_version) && ext->left == 0;
 	case EXT_ALPN:

@@ -76,12 +76,15 @@ int tls_parse_record_header(const uint8_t *p, size_t len,
 int tls_parse_handshake_header(const uint8_t *p, size_t len, uint8_t *type,
 			       uint32_t *body_len);
 
-/* Limits on what a hello keeps; more is counted, not stored. */
+/* Limits on what a hello keeps; more is counted, not stored. A list cut
+ * short here makes its JA3/JA4 fingerprint unknown, so they sit above what
+ * real clients send (OpenSSL 1.0.1 offers 25 groups, Java about 30
+ * signature algorithms, browsers under 25 extensions). */
 #define TLS_MAX_CIPHERS 256
-#define TLS_MAX_EXTENSIONS 64
+#define TLS_MAX_EXTENSIONS 128
 #define TLS_MAX_VERSIONS 16
-#define TLS_MAX_GROUPS 32
-#define TLS_MAX_SIGALGS 32
+#define TLS_MAX_GROUPS 64
+#define TLS_MAX_SIGALGS 64
 #define TLS_MAX_POINT_FORMATS 8
 #define TLS_MAX_ALPN 8
 #define TLS_MAX_ALPN_LEN 32	/* longer protocol names are cut */
@@ -91,6 +94,8 @@ struct tls_alpn_list {
 	uint8_t n;		/* entries stored */
 	uint8_t total;		/* entries in the message, up to 255 */
 	uint8_t len[TLS_MAX_ALPN];	/* stored length of each */
+	uint8_t last[TLS_MAX_ALPN];	/* last byte of each, even when cut
+					 * (JA4 takes it) */
 	uint8_t name[TLS_MAX_ALPN][TLS_MAX_ALPN_LEN];	/* raw bytes */
 };
 
@@ -128,11 +133,15 @@ struct tls_client_hello {
 	bool has_alpn;
 	struct tls_alpn_list alpn;
 
+	/* Wire order, GREASE kept; n_ stored, total_ in the message. */
 	uint8_t n_groups;
-	uint16_t groups[TLS_MAX_GROUPS];	/* supported_groups, wire order */
+	uint16_t total_groups;
+	uint16_t groups[TLS_MAX_GROUPS];	/* supported_groups */
 	uint8_t n_point_formats;
+	uint8_t total_point_formats;
 	uint8_t point_formats[TLS_MAX_POINT_FORMATS];
 	uint8_t n_sigalgs;
+	uint16_t total_sigalgs;
 	uint16_t sigalgs[TLS_MAX_SIGALGS];	/* signature_algorithms */
 
 	bool has_early_data;
@@ -152,6 +161,9 @@ struct tls_server_hello {
 	uint16_t extensions[TLS_MAX_EXTENSIONS];
 	bool has_alpn;
 	struct tls_alpn_list alpn;	/* the one selected, TLS 1.2 and earlier */
+	uint16_t group;		/* key_share: the server's share, or a
+				 * HelloRetryRequest's selected_group; 0 when
+				 * absent */
 };
 
 /* body: the handshake body after its 4-byte header, body_len its length

@@ -34,13 +34,17 @@
  * come from the data offset field, not from a fixed 20 bytes. */
 #define TCP_LEN 32
 #define TLS_PORT 443
+/* Watched too, and behind a load balancer: its clients' bytes start with
+ * a PROXY protocol header. */
+#define PROXY_PORT 8443
 
 enum { CLIENT, SERVER };
 
 /* The programs the cases run on: main_ with the default budget, small_
- * with a smaller one for segments longer than it. */
-static struct tlswatch_bpf *skel, *main_skel, *small_skel;
-static struct ring_buffer *rb, *main_rb, *small_rb;
+ * with a smaller one for segments longer than it, tiny_ with one that a
+ * PROXY header alone passes. */
+static struct tlswatch_bpf *skel, *main_skel, *small_skel, *tiny_skel;
+static struct ring_buffer *rb, *main_rb, *small_rb, *tiny_rb;
 
 /* The events of the last run, copied out of the ring buffer. */
 #define MAX_EVENTS 32
@@ -232,6 +236,7 @@ static void seed(const struct conn *c)
 	struct tw_flow f = {
 		.walking = { 1, 1 },
 		.next_hdr = { c->seq[CLIENT], c->seq[SERVER] },
+		.first_seq = { c->seq[CLIENT], c->seq[SERVER] },
 		.seeded = 1,
 	};
 
@@ -878,7 +883,235 @@ static void alert_body_in_next_segment(void **state)
 	next_seg(&c, SERVER, &s, 17, 0, PIECES({ 0, 2 }, { 2, TW_HDR }));
 }
 
-/* Opens and loads the programs watching TLS_PORT with this budget, and
+/* (12) PROXY protocol. A load balancer sends its header on connect and
+ * the client's bytes after it, so the ClientHello usually starts a later
+ * segment: on PROXY_PORT the walk steps over the header, whatever its
+ * split, and checks the record after it as a direction's first. */
+#define TINY_BUDGET 16
+
+static int use_tiny(void **state)
+{
+	(void)state;
+	skel = tiny_skel;
+	rb = tiny_rb;
+	return 0;
+}
+
+/* A v1 line of exactly len bytes, "\r\n" included. */
+static void proxy_v1(struct stream *s, size_t len)
+{
+	static const char head[] = "PROXY UNKNOWN ";
+	size_t at = s->len;
+
+	assert_true(len >= sizeof(head) + 1);
+	raw(s, head, sizeof(head) - 1);
+	while (s->len < at + len - 2)
+		raw(s, "x", 1);		/* ignored after UNKNOWN */
+	raw(s, "\r\n", 2);
+}
+
+/* A v2 header for TCP over IPv4 with len bytes after its fixed 16: the
+ * addresses, then one NOOP TLV over the rest. Its bytes after the fixed
+ * part have the top bit set, as record bodies do. */
+static void proxy_v2(struct stream *s, uint16_t len)
+{
+	static const uint8_t sig[12] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
+		0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
+	};
+	uint8_t *p;
+
+	assert_true(len >= 15 && s->len + 16 + len <= sizeof(s->b));
+	raw(s, sig, sizeof(sig));
+	p = s->b + s->len;
+	p[0] = 0x21;			/* version 2, PROXY */
+	p[1] = 0x11;			/* TCP over IPv4 */
+	put16(p + 2, len);		/* bytes after these 16 */
+	for (size_t i = 0; i < len; i++)
+		p[4 + i] = 0x80 | i;	/* addresses and ports */
+	p[4 + 12] = 0x04;		/* PP2_TYPE_NOOP */
+	put16(p + 4 + 13, len - 15);	/* its length */
+	s->len += 4 + len;
+}
+
+static void check_flow(const struct conn *c, uint8_t walking, uint8_t nosync,
+		       uint8_t proxy, uint32_t next_hdr)
+{
+	struct tw_flow f;
+
+	assert_int_equal(flow_get(c, &f), 0);
+	assert_int_equal(f.walking[CLIENT], walking);
+	assert_int_equal(f.nosync[CLIENT], nosync);
+	assert_int_equal(f.proxy, proxy);
+	if (!nosync)
+		assert_int_equal(f.next_hdr[CLIENT], next_hdr);
+}
+
+/* (12a) A v1 line alone in the first segment, the ClientHello in the
+ * next; the budget ends inside the line, so the hello's header is found
+ * by the walk alone. Then split just before its "\r\n". */
+static void proxy_v1_then_hello(void **state)
+{
+	uint64_t nosync = stat(TW_STAT_NOSYNC);
+	struct conn c = conn_new(AF_INET, PROXY_PORT);
+	struct stream s = { .len = 0 };
+	uint32_t start = c.seq[CLIENT];
+
+	(void)state;
+	seed(&c);
+	proxy_v1(&s, 46);	/* [0, 46) */
+	rec(&s, 22, 295);		/* [46, 346): the hello */
+	rec(&s, 23, 10);		/* [346, 361) */
+	next_seg(&c, CLIENT, &s, 46, 0, PIECES({ 0, TINY_BUDGET }));
+	check_flow(&c, 1, 0, TW_PROXY_DONE, start + 46);
+	next_seg(&c, CLIENT, &s, 315, 0,
+		 PIECES({ 0, TW_HDR }, { 300, TW_HDR }));
+	check_flow(&c, 2, 0, TW_PROXY_DONE, start + 361);
+	/* The server's direction is not looked at for a header. */
+	seg_expect(&c, SERVER, hello, sizeof(hello), 0,
+		   PIECES({ 0, sizeof(hello) }));
+
+	c = conn_new(AF_INET, PROXY_PORT);
+	start = c.seq[CLIENT];
+	s = (struct stream){ .len = 0 };
+	seed(&c);
+	proxy_v1(&s, 107);	/* [0, 107): the longest there is */
+	rec(&s, 22, 95);		/* [107, 207) */
+	rec(&s, 23, 10);		/* [207, 222) */
+	next_seg(&c, CLIENT, &s, 105, 0, PIECES({ 0, TINY_BUDGET }));
+	check_flow(&c, 1, 0, TW_PROXY_V1, start + 105);
+	next_seg(&c, CLIENT, &s, 117, 0,
+		 PIECES({ 2, TW_HDR }, { 102, TW_HDR }));
+	check_flow(&c, 2, 0, TW_PROXY_DONE, start + 222);
+	assert_int_equal(stat(TW_STAT_NOSYNC), nosync);
+}
+
+/* (12b) A PROXY port whose client sends TLS right away, as a health
+ * check may: the walk goes on as on any port. */
+static void proxy_port_without_header(void **state)
+{
+	struct conn c = conn_new(AF_INET, PROXY_PORT);
+	struct stream s = { .len = 0 };
+	uint32_t start = c.seq[CLIENT];
+
+	(void)state;
+	seed(&c);
+	rec(&s, 22, 295);		/* [0, 300) */
+	rec(&s, 23, 10);		/* [300, 315) */
+	next_seg(&c, CLIENT, &s, 315, 0,
+		 PIECES({ 0, TINY_BUDGET }, { 300, TW_HDR }));
+	check_flow(&c, 2, 0, TW_PROXY_NONE, start + 315);
+}
+
+/* (12c) A v2 header with TLVs, split inside its 16 fixed bytes: in the
+ * signature, then between the two bytes of its length. It is longer than
+ * what is left of the budget, so the walk must land past it. */
+static void proxy_v2_split_fixed(void **state)
+{
+	static const size_t splits[] = { 7, 15 };
+	uint64_t nosync = stat(TW_STAT_NOSYNC);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
+		struct conn c = conn_new(AF_INET, PROXY_PORT);
+		struct stream s = { .len = 0 };
+		uint32_t start = c.seq[CLIENT];
+		size_t k = splits[i];
+
+		seed(&c);
+		proxy_v2(&s, 2100);	/* [0, 2116) */
+		rec(&s, 22, 295);	/* [2116, 2416): the hello */
+		rec(&s, 23, 10);	/* [2416, 2431) */
+		rec(&s, 23, 10);	/* [2431, 2446) */
+		next_seg(&c, CLIENT, &s, k, 0, PIECES({ 0, k }));
+		check_flow(&c, 1, 0, TW_PROXY_V2, start + k);
+		next_seg(&c, CLIENT, &s, 2431 - k, 0,
+			 PIECES({ 0, SMALL_BUDGET - k },
+				{ 2116 - k, TW_HDR }, { 2416 - k, TW_HDR }));
+		check_flow(&c, 2, 0, TW_PROXY_DONE, start + 2431);
+		next_seg(&c, CLIENT, &s, 15, 0, PIECES({ 0, TW_HDR }));
+	}
+	assert_int_equal(stat(TW_STAT_NOSYNC), nosync);
+}
+
+/* (12d) The same bytes on a port not configured for PROXY: not TLS, as
+ * before; userspace has them, and nothing more of them comes. */
+static void proxy_on_other_port(void **state)
+{
+	uint64_t nosync = stat(TW_STAT_NOSYNC);
+
+	(void)state;
+	for (int v = 1; v <= 2; v++) {
+		struct conn c = conn_new(AF_INET, TLS_PORT);
+		struct stream s = { .len = 0 };
+		size_t hlen = v == 1 ? 46 : 16 + 40;
+
+		seed(&c);
+		if (v == 1)
+			proxy_v1(&s, hlen);
+		else
+			proxy_v2(&s, 40);
+		rec(&s, 22, 95);
+		next_seg(&c, CLIENT, &s, hlen, 0, PIECES({ 0, hlen }));
+		check_flow(&c, 1, 1, TW_PROXY_NONE, 0);
+		assert_int_equal(send_seg(&c, CLIENT, TCP_ACK | TCP_PSH,
+					  s.b + s.sent, 100), 0);
+	}
+	assert_int_equal(stat(TW_STAT_NOSYNC), nosync);
+}
+
+/* (12e) A v1 line with no '\n' in its 107 bytes is no header we follow:
+ * the direction stops as one whose first bytes are not TLS. So does a
+ * 108-byte line. */
+static void proxy_v1_too_long(void **state)
+{
+	uint64_t nosync = stat(TW_STAT_NOSYNC);
+	struct conn c = conn_new(AF_INET, PROXY_PORT);
+	struct stream s = { .len = 0 };
+	uint32_t start = c.seq[CLIENT];
+
+	(void)state;
+	seed(&c);
+	raw(&s, "PROXY TCP4 ", 11);
+	while (s.len < 120)
+		raw(&s, "1", 1);
+	next_seg(&c, CLIENT, &s, 60, 0, PIECES({ 0, 60 }));
+	check_flow(&c, 1, 0, TW_PROXY_V1, start + 60);
+	next_seg(&c, CLIENT, &s, 60, 0, PIECES({ 0, 60 }));
+	check_flow(&c, 1, 1, TW_PROXY_V1, 0);
+	assert_int_equal(send_seg(&c, CLIENT, TCP_ACK | TCP_PSH, hello,
+				  sizeof(hello)), 0);
+
+	c = conn_new(AF_INET, PROXY_PORT);
+	s = (struct stream){ .len = 0 };
+	seed(&c);
+	proxy_v1(&s, 108);
+	rec(&s, 22, 95);
+	next_seg(&c, CLIENT, &s, 208, 0, PIECES({ 0, 208 }));
+	check_flow(&c, 1, 1, TW_PROXY_UNSEEN, 0);
+	assert_int_equal(stat(TW_STAT_NOSYNC), nosync);
+}
+
+/* (12f) A v2 length past TW_PROXY_V2_MAX: no header we follow either. */
+static void proxy_v2_too_long(void **state)
+{
+	uint64_t nosync = stat(TW_STAT_NOSYNC);
+	struct conn c = conn_new(AF_INET, PROXY_PORT);
+	struct stream s = { .len = 0 };
+
+	(void)state;
+	seed(&c);
+	proxy_v2(&s, 40);
+	put16(s.b + 14, TW_PROXY_V2_MAX + 1);
+	next_seg(&c, CLIENT, &s, s.len, 0, PIECES({ 0, s.len }));
+	check_flow(&c, 1, 1, TW_PROXY_UNSEEN, 0);
+	assert_int_equal(send_seg(&c, CLIENT, TCP_ACK | TCP_PSH, hello,
+				  sizeof(hello)), 0);
+	assert_int_equal(stat(TW_STAT_NOSYNC), nosync);
+}
+
+/* Opens and loads the programs watching TLS_PORT and PROXY_PORT with this
+ * budget, and
  * a ring buffer on their events. */
 static int load(uint32_t budget, struct tlswatch_bpf **sk,
 		struct ring_buffer **r)
@@ -893,6 +1126,8 @@ static int load(uint32_t budget, struct tlswatch_bpf **sk,
 	}
 	/* Network ports in host order: bit port % 8 of byte port / 8. */
 	(*sk)->rodata->watched[TLS_PORT >> 3] |= 1 << (TLS_PORT & 7);
+	(*sk)->rodata->watched[PROXY_PORT >> 3] |= 1 << (PROXY_PORT & 7);
+	(*sk)->rodata->proxy_ports[PROXY_PORT >> 3] |= 1 << (PROXY_PORT & 7);
 	(*sk)->rodata->budget = budget;
 	err = tlswatch_bpf__load(*sk);
 	if (err) {
@@ -931,6 +1166,15 @@ int main(void)
 						use_small, use_main),
 		cmocka_unit_test(more_headers_than_pieces),
 		cmocka_unit_test(alert_body_in_next_segment),
+		cmocka_unit_test_setup_teardown(proxy_v1_then_hello,
+						use_tiny, use_main),
+		cmocka_unit_test_setup_teardown(proxy_port_without_header,
+						use_tiny, use_main),
+		cmocka_unit_test_setup_teardown(proxy_v2_split_fixed,
+						use_small, use_main),
+		cmocka_unit_test(proxy_on_other_port),
+		cmocka_unit_test(proxy_v1_too_long),
+		cmocka_unit_test(proxy_v2_too_long),
 	};
 	int rc;
 
@@ -943,10 +1187,13 @@ int main(void)
 	/* As root, not loading is a failure: CI must not pass on a kernel
 	 * or build that cannot run the programs. */
 	if (load(TW_BUDGET, &main_skel, &main_rb) ||
-	    load(SMALL_BUDGET, &small_skel, &small_rb))
+	    load(SMALL_BUDGET, &small_skel, &small_rb) ||
+	    load(TINY_BUDGET, &tiny_skel, &tiny_rb))
 		return 1;
 	use_main(NULL);
 	rc = cmocka_run_group_tests_name("bpf", tests, NULL, NULL);
+	ring_buffer__free(tiny_rb);
+	tlswatch_bpf__destroy(tiny_skel);
 	ring_buffer__free(small_rb);
 	tlswatch_bpf__destroy(small_skel);
 	ring_buffer__free(main_rb);
