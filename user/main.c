@@ -453,6 +453,10 @@ static void on_report(void *ctx, const struct session *s)
 	if (s->decided_ts > run->now)
 		run->now = s->decided_ts;
 	recovery_expire(run->recovery, run->now);
+	/* What a port accepts is learnt from every handshake, filtered or
+	 * not. */
+	if (s->outcome == OUTCOME_ESTABLISHED)
+		profiles_learn(run->profiles, s);
 	if (!wanted(s))
 		return;
 	diagnose(run->profiles, s, &d);
@@ -474,10 +478,8 @@ static void on_report(void *ctx, const struct session *s)
 	 * connection that recovered. */
 	if (s->outcome == OUTCOME_FAILED)
 		recovery_failed(run->recovery, s, &d);
-	else if (s->outcome == OUTCOME_ESTABLISHED) {
-		profiles_learn(run->profiles, s);
+	else if (s->outcome == OUTCOME_ESTABLISHED)
 		recovery_established(run->recovery, s);
-	}
 }
 
 static int proxy_mode(void *ctx, const struct endpoint *client,

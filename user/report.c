@@ -170,6 +170,29 @@ static void latency_json(struct json *j, const struct session *s)
 	json_object_end(j);
 }
 
+/* The server's certificate, where TLS 1.2 and older show it. */
+static void certificate_json(struct json *j, const struct x509_info *xi)
+{
+	char t[40];
+
+	json_object_begin(j, "server_certificate");
+	if (xi->have & X509_HAVE_SUBJECT)
+		json_string(j, "subject", xi->subject);
+	if (xi->have & X509_HAVE_ISSUER)
+		json_string(j, "issuer", xi->issuer);
+	if (xi->have & X509_HAVE_VALIDITY) {
+		/* Seconds: the microseconds of format_time are zero. */
+		json_string(j, "not_before",
+			    format_time(xi->not_before * 1000000, t, sizeof(t)));
+		json_string(j, "not_after",
+			    format_time(xi->not_after * 1000000, t, sizeof(t)));
+	}
+	if (xi->have & X509_HAVE_EXTENSIONS && xi->n_san)
+		json_string(j, "san", xi->san_first);
+	json_bool(j, "self_signed", xi->self_signed);
+	json_object_end(j);
+}
+
 void report_json(struct json *j, const struct session *s,
 		 const struct diagnosis *d)
 {
@@ -202,6 +225,8 @@ void report_json(struct json *j, const struct session *s,
 		client_hello_json(j, s->ch);
 	if (s->has_sh || s->hrr)
 		server_hello_json(j, s);
+	if (s->cert)
+		certificate_json(j, s->cert);
 	json_fixed(j, "duration_ms", s->decided_ts - s->first_ts, 3);
 	latency_json(j, s);
 	json_object_begin(j, "bytes");

@@ -395,7 +395,7 @@ static void changes(const struct summary *sm, struct client_count **lock,
 		    uint32_t n, char *buf, size_t len, size_t *off)
 {
 	uint32_t per[DIAG__COUNT] = { 0 };
-	uint16_t low_port = 0, low_v = 0xffff, high_port = 0, high_v = 0;
+	uint16_t high_port = 0, high_v = 0;
 	uint32_t best = 0, best_n = 0;
 	bool any = false;
 	char v[8];
@@ -404,11 +404,6 @@ static void changes(const struct summary *sm, struct client_count **lock,
 		struct client_count *c = lock[i];
 
 		per[c->code]++;
-		if (c->code == DIAG_VERSION_TOO_LOW && c->max_version &&
-		    c->max_version < low_v) {
-			low_v = c->max_version;
-			low_port = c->port;
-		}
 		if (c->code == DIAG_VERSION_TOO_HIGH && c->min_version > high_v) {
 			high_v = c->min_version;
 			high_port = c->port;
@@ -426,11 +421,33 @@ static void changes(const struct summary *sm, struct client_count **lock,
 		addf(buf, len, off, __VA_ARGS__); \
 		any = true; \
 	} while (0)
-	if (per[DIAG_VERSION_TOO_LOW])
-		CHANGE("allow %s on port %u (%u client%s)",
-		       tls_version_str(low_v, v), low_port,
-		       per[DIAG_VERSION_TOO_LOW],
-		       per[DIAG_VERSION_TOO_LOW] == 1 ? "" : "s");
+	/* By the highest version each offers, newest first: allowing it
+	 * lets in those clients and every newer one. SSL 2.0 and 3.0 are
+	 * broken beyond configuration: only the clients can change. */
+	for (int k = 6; k >= 0; k--) {
+		static const uint16_t vs[7] = {
+			0, TLS_V_SSL2, TLS_V_SSL3, TLS_V_TLS10, TLS_V_TLS11,
+			TLS_V_TLS12, TLS_V_TLS13,
+		};
+		uint32_t cnt = 0;
+		uint16_t port = 0;
+
+		for (uint32_t i = 0; i < n; i++)
+			if (lock[i]->code == DIAG_VERSION_TOO_LOW &&
+			    lock[i]->max_version == vs[k]) {
+				cnt++;
+				port = lock[i]->port;
+			}
+		if (!cnt)
+			continue;
+		if (vs[k] <= TLS_V_SSL3)
+			CHANGE("nothing safe for the %u client%s offering at most %s: they must be upgraded",
+			       cnt, cnt == 1 ? "" : "s", tls_version_str(vs[k], v));
+		else
+			CHANGE("allow %s on port %u (%u client%s; it weakens security, so upgrading them is better)",
+			       tls_version_str(vs[k], v), port, cnt,
+			       cnt == 1 ? "" : "s");
+	}
 	if (per[DIAG_VERSION_TOO_HIGH])
 		CHANGE("enable %s on port %u (%u client%s)",
 		       tls_version_str(high_v, v), high_port,
