@@ -275,8 +275,10 @@ static const char *alert_text(const struct session *s, char *buf, size_t len)
 {
 	const char *n;
 
-	if (s->alert.encrypted)
-		return "an encrypted alert";
+	if (s->alert.encrypted) {
+		snprintf(buf, len, "an encrypted alert");
+		return buf;
+	}
 	n = tls_alert_name(s->alert.code);
 	snprintf(buf, len, "%s (%u)", n ? n : "unassigned", s->alert.code);
 	return buf;
@@ -323,6 +325,15 @@ static bool version_rules(const struct profiles *p, const struct session *s,
 		say(d, DIAG_VERSION_TOO_LOW, HARM_NO,
 		    "The client offers at most %s; this server accepts %s.",
 		    tls_version_str(cmax, a), range);
+		return true;
+	}
+	/* Refused, nothing learnt: a client offering only TLS 1.3 is
+	 * above the server, anything else below it. */
+	if (server_alert_is(s, 70) && !known && cmin &&
+	    version_rank(cmin) >= version_rank(TLS_V_TLS13)) {
+		say(d, DIAG_VERSION_TOO_HIGH, HARM_NO,
+		    "The server refused the client's %s (protocol_version), the only version it offers; no handshake on port %u has succeeded yet to show what the server accepts.",
+		    tls_version_str(cmin, a), s->server.port);
 		return true;
 	}
 	if (server_alert_is(s, 70) || s->reason == REASON_SSLV2) {
@@ -480,9 +491,19 @@ void diagnose(const struct profiles *p, const struct session *s,
 		return;
 	}
 	if (s->reason == REASON_MALFORMED || !ch) {
-		say(d, DIAG_MALFORMED, HARM_NO,
-		    "The handshake could not be parsed (%s).",
-		    s->detail ? s->detail : "malformed");
+		const char *det = s->detail ? s->detail : "";
+
+		if (strcmp(det, "server_http") == 0)
+			say(d, DIAG_MALFORMED, HARM_NO,
+			    "The server answered the hello in plain HTTP: this port is not serving TLS.");
+		else if (strncmp(det, "server_", 7) == 0)
+			say(d, DIAG_MALFORMED, HARM_NO,
+			    "The server's answer is not TLS (%s): this port is not serving TLS.",
+			    det);
+		else
+			say(d, DIAG_MALFORMED, HARM_NO,
+			    "The handshake could not be parsed (%s).",
+			    det[0] ? det : "malformed");
 		return;
 	}
 	if (ch->fallback_scsv && server_alert_is(s, 86)) {

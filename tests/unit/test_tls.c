@@ -1006,6 +1006,7 @@ struct sh_case {
 	const uint16_t *extensions;
 	size_t n_extensions;
 	const char *alpn;
+	uint16_t group;		/* key_share */
 };
 
 static const struct sh_case sh_good[] = {
@@ -1030,6 +1031,7 @@ static const struct sh_case sh_good[] = {
 		.version = 0x0304,
 		.cipher = 0x1301,
 		LIST(extensions, uint16_t, 43, 51),
+		.group = 0x001d,
 	},
 	{
 		.name = "ServerHello: SSL 3.0 without extensions",
@@ -1060,6 +1062,7 @@ static const struct sh_case sh_good[] = {
 		.hrr = true,
 		.cipher = 0x1303,
 		LIST(extensions, uint16_t, 43, 51),
+		.group = 0x0017,	/* the HRR's selected_group */
 	},
 };
 
@@ -1089,6 +1092,7 @@ static void test_sh_good(void **state)
 	assert_int_equal(sh.hrr, t->hrr);
 	assert_int_equal(sh.cipher, t->cipher);
 	assert_int_equal(sh.compression, t->compression);
+	assert_int_equal(sh.group, t->group);
 	expect_list(sh.extensions, sh.n_extensions, t->extensions,
 		    t->n_extensions);
 	assert_int_equal(sh.total_extensions, t->n_extensions);
@@ -1580,6 +1584,22 @@ static const struct bad_case sh_bad[] = {
 	    0x00, 0x06,			/* protocol_name_list length 6 */
 	    0x02, 0x68, 0x32,		/* "h2" */
 	    0x02, 0x68, 0x33),		/* "h3" */
+	BAD("ServerHello: key_share with a group and no key", TLS_MALFORMED,
+	    SH_HEAD,
+	    0x00, 0x06,			/* extensions length 6 */
+	    0x00, 0x33, 0x00, 0x02,	/* key_share, length 2 */
+	    0x00, 0x1d),		/* group only: HelloRetryRequest form */
+	BAD("ServerHello: key_share with an empty key", TLS_MALFORMED,
+	    SH_HEAD,
+	    0x00, 0x08,			/* extensions length 8 */
+	    0x00, 0x33, 0x00, 0x04,	/* key_share, length 4 */
+	    0x00, 0x1d, 0x00, 0x00),	/* group, key length 0 */
+	BAD("ServerHello: key_share with a byte after the key", TLS_MALFORMED,
+	    SH_HEAD,
+	    0x00, 0x0a,			/* extensions length 10 */
+	    0x00, 0x33, 0x00, 0x06,	/* key_share, length 6 */
+	    0x00, 0x1d, 0x00, 0x01,	/* group, key length 1 */
+	    0x11, 0x00),		/* key, stray byte */
 	BAD("ServerHello: empty ALPN list", TLS_MALFORMED,
 	    SH_HEAD,
 	    0x00, 0x06,			/* extensions length 6 */
@@ -1963,15 +1983,16 @@ static void test_many_extensions(void **state)
 	(void)state;
 	ch_start(&w);
 	block = ch_rest(&w);
-	for (i = 0; i < 70; i++) {
+	for (i = 0; i < TLS_MAX_EXTENSIONS + 6; i++) {
 		put16(&w, 1000 + i);
 		put16(&w, 0);
 	}
 	close_vec(&w, block, 2);
 	assert_int_equal(tls_parse_client_hello(w.b, w.len, &ch), TLS_OK);
 	assert_int_equal(ch.n_extensions, TLS_MAX_EXTENSIONS);
-	assert_int_equal(ch.total_extensions, 70);
-	assert_int_equal(ch.extensions[TLS_MAX_EXTENSIONS - 1], 1063);
+	assert_int_equal(ch.total_extensions, TLS_MAX_EXTENSIONS + 6);
+	assert_int_equal(ch.extensions[TLS_MAX_EXTENSIONS - 1],
+			 1000 + TLS_MAX_EXTENSIONS - 1);
 }
 
 /* Types at the edges of the duplicate bitmap's words are told apart, and
@@ -2032,6 +2053,8 @@ static void test_many_alpn(void **state)
 	assert_int_equal(ch.alpn.len[0], TLS_MAX_ALPN_LEN);
 	assert_memory_equal(ch.alpn.name[0], "abcdefghijklmnopqrstuvwxyzabcdef",
 			    TLS_MAX_ALPN_LEN);
+	assert_int_equal(ch.alpn.last[0], 'a' + 39 % 26);	/* cut, kept */
+	assert_int_equal(ch.alpn.last[TLS_MAX_ALPN - 1], 'b');
 	assert_int_equal(ch.alpn.len[TLS_MAX_ALPN - 1], 1);
 	assert_int_equal(ch.alpn.name[TLS_MAX_ALPN - 1][0], 'b');
 }
@@ -2100,7 +2123,7 @@ static void test_many_list_entries(void **state)
 	put16(&w, 10);
 	ext = open_vec(&w, 2);
 	list = open_vec(&w, 2);
-	for (i = 0; i < 40; i++)
+	for (i = 0; i < TLS_MAX_GROUPS + 8; i++)
 		put16(&w, 0x0100 + i);
 	close_vec(&w, list, 2);
 	close_vec(&w, ext, 2);
@@ -2108,7 +2131,7 @@ static void test_many_list_entries(void **state)
 	put16(&w, 13);
 	ext = open_vec(&w, 2);
 	list = open_vec(&w, 2);
-	for (i = 0; i < 40; i++)
+	for (i = 0; i < TLS_MAX_SIGALGS + 8; i++)
 		put16(&w, 0x0800 + i);
 	close_vec(&w, list, 2);
 	close_vec(&w, ext, 2);
@@ -2128,10 +2151,15 @@ static void test_many_list_entries(void **state)
 	assert_int_equal(ch.versions[TLS_MAX_VERSIONS - 1], 0x0301);
 	assert_int_equal(ch.version, 0x0304);
 	assert_int_equal(ch.n_groups, TLS_MAX_GROUPS);
-	assert_int_equal(ch.groups[TLS_MAX_GROUPS - 1], 0x0100 + 31);
+	assert_int_equal(ch.total_groups, TLS_MAX_GROUPS + 8);
+	assert_int_equal(ch.groups[TLS_MAX_GROUPS - 1],
+			 0x0100 + TLS_MAX_GROUPS - 1);
 	assert_int_equal(ch.n_sigalgs, TLS_MAX_SIGALGS);
-	assert_int_equal(ch.sigalgs[TLS_MAX_SIGALGS - 1], 0x0800 + 31);
+	assert_int_equal(ch.total_sigalgs, TLS_MAX_SIGALGS + 8);
+	assert_int_equal(ch.sigalgs[TLS_MAX_SIGALGS - 1],
+			 0x0800 + TLS_MAX_SIGALGS - 1);
 	assert_int_equal(ch.n_point_formats, TLS_MAX_POINT_FORMATS);
+	assert_int_equal(ch.total_point_formats, 10);
 	assert_int_equal(ch.point_formats[TLS_MAX_POINT_FORMATS - 1], 7);
 }
 

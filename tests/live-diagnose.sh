@@ -1,0 +1,344 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Live diagnosis (issue #4) against real peers on loopback: tlswatch
+# attached live (--json) while nginx, haproxy 2.6, openssl s_server and
+# openssl/curl/python clients from distinct 127.0.0.x addresses fail and
+# succeed. Checks diagnoses, recovered events, summaries and verdicts,
+# PROXY protocol (haproxy v1/v2/TLVs, untrusted, split headers), client
+# certificates, -w, --client/--sni filters, --interval, the text rate
+# limit, latency and JA3. Prints "PASS live-diagnose NAME" or
+# "FAIL live-diagnose NAME: why". Needs root. Ports 18460-18479 only.
+set -u
+cd "$(dirname "$0")/.."
+bin=./tlswatch
+here=tests/live-diagnose
+
+if [ "$(id -u)" != 0 ]; then
+	echo "!!! SKIPPED live-diagnose tests: they need root (sudo make test) !!!"
+	exit 0
+fi
+
+P_LEGACY=18460   # nginx TLS 1.0-1.2, DEFAULT:@SECLEVEL=0 (scenario 1)
+P_PP=18461       # nginx TLS 1.2/1.3 behind "listen ... proxy_protocol"
+P_HA1=18462      # haproxy -> P_PP send-proxy (v1)
+P_HA2=18463      # haproxy -> P_PP send-proxy-v2
+P_HA3=18464      # haproxy -> P_PP send-proxy-v2 with TLVs
+P_HAMTLS=18465   # haproxy terminating TLS, verify required
+P_SMTLS=18466    # openssl s_server -Verify 1 -tls1_2
+P_MODERN=18467   # nginx TLS 1.2/1.3
+P_PLAIN=18468    # nginx plain HTTP (haproxy mTLS backend)
+P_HACHK=18469    # haproxy stats-less dummy (unused)
+
+tmp=$(mktemp -d /tmp/tlswatch-live-diagnose.XXXXXX)
+pids=()          # servers
+tw=              # running tlswatch
+T0=$(date +%s%N)
+cleanup() {
+	set +e
+	[ -n "$tw" ] && kill -9 "$tw" 2>/dev/null && wait "$tw" 2>/dev/null
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do
+		for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+pass=0
+fail=0
+ok() { echo "PASS live-diagnose $1"; pass=$((pass + 1)); }
+ko() { echo "FAIL live-diagnose $1: $2"; fail=$((fail + 1)); }
+
+for p in $(seq 18460 18469); do
+	if [ -n "$(ss -Hltn "( sport = :$p )")" ]; then
+		ko setup "port $p already in use"
+		exit 1
+	fi
+done
+
+# ---- certificates: a CA, a server certificate it signs, a client one.
+(
+	cd "$tmp" || exit 1
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=live-diagnose-ca \
+		-keyout ca.key -out ca.pem
+	openssl req -newkey rsa:2048 -nodes -subj /CN=app.test -keyout srv.key -out srv.csr
+	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+		-out srv.pem
+	openssl req -newkey rsa:2048 -nodes -subj /CN=client.test -keyout cli.key -out cli.csr
+	openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+		-out cli.pem
+	cat srv.pem srv.key >srv-combined.pem
+) >/dev/null 2>&1 || { ko setup "openssl could not make certificates"; exit 1; }
+
+# ---- nginx
+mkdir -p "$tmp/nginx"
+cat >"$tmp/nginx/nginx.conf" <<NGX
+worker_processes 1;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx-error.log info;
+events { worker_connections 512; }
+http {
+  access_log $tmp/nginx-access.log;
+  client_body_temp_path $tmp/nginx/body;
+  proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fastcgi;
+  uwsgi_temp_path $tmp/nginx/uwsgi;
+  scgi_temp_path $tmp/nginx/scgi;
+  default_type text/plain;
+  ssl_certificate $tmp/srv.pem;
+  ssl_certificate_key $tmp/srv.key;
+  ssl_session_tickets off;
+  ssl_session_cache off;
+  server {
+    listen 127.0.0.1:$P_LEGACY ssl;
+    ssl_protocols TLSv1 TLSv1.1 TLSv1.2;
+    ssl_ciphers DEFAULT:@SECLEVEL=0;
+    location / { return 200 "legacy ok\n"; }
+  }
+  server {
+    listen 127.0.0.1:$P_PP ssl proxy_protocol;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / { return 200 "pp ok \$proxy_protocol_addr\n"; }
+  }
+  server {
+    listen 127.0.0.1:$P_MODERN ssl;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / { return 200 "modern ok\n"; }
+  }
+  server {
+    listen 127.0.0.1:$P_PLAIN;
+    location / { return 200 "plain ok\n"; }
+  }
+}
+NGX
+nginx -e "$tmp/nginx-error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" \
+	-g 'daemon off; master_process on;' </dev/null >"$tmp/nginx.out" 2>&1 &
+pids+=($!)
+
+# ---- haproxy 2.6
+cat >"$tmp/haproxy.cfg" <<HAP
+global
+  maxconn 256
+defaults
+  mode tcp
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+frontend v1
+  bind 127.0.0.1:$P_HA1
+  default_backend v1
+backend v1
+  server s 127.0.0.1:$P_PP send-proxy check inter 400ms
+frontend v2
+  bind 127.0.0.1:$P_HA2
+  default_backend v2
+backend v2
+  server s 127.0.0.1:$P_PP send-proxy-v2 check inter 400ms
+frontend v2tlv
+  bind 127.0.0.1:$P_HA3
+  unique-id-format %{+X}o%ci:%cp_%fi:%fp_%Ts_%rt
+  default_backend v2tlv
+backend v2tlv
+  server s 127.0.0.1:$P_PP send-proxy-v2 proxy-v2-options authority,crc32c,unique-id check inter 400ms
+frontend mtls
+  bind 127.0.0.1:$P_HAMTLS ssl crt $tmp/srv-combined.pem verify required ca-file $tmp/ca.pem
+  default_backend plain
+backend plain
+  server s 127.0.0.1:$P_PLAIN
+HAP
+haproxy -db -f "$tmp/haproxy.cfg" </dev/null >"$tmp/haproxy.out" 2>&1 &
+pids+=($!)
+
+# ---- openssl s_server requiring a client certificate, TLS 1.2
+openssl s_server -accept 127.0.0.1:$P_SMTLS -cert "$tmp/srv.pem" -key "$tmp/srv.key" \
+	-Verify 1 -tls1_2 -www -quiet </dev/null >"$tmp/s_server.out" 2>&1 &
+pids+=($!)
+
+for p in $P_LEGACY $P_PP $P_MODERN $P_PLAIN $P_HA1 $P_HA2 $P_HA3 $P_HAMTLS $P_SMTLS; do
+	for _ in $(seq 100); do
+		[ -n "$(ss -Hltn "( sport = :$p )")" ] && break
+		sleep 0.1
+	done
+	if [ -z "$(ss -Hltn "( sport = :$p )")" ]; then
+		ko setup "nothing listens on $p: $(tail -n 5 "$tmp"/nginx-error.log "$tmp"/*.out 2>/dev/null)"
+		exit 1
+	fi
+done
+
+# ---- tlswatch in the background: start NAME ARGS..., stop.
+start() {
+	local name=$1
+	shift
+	"$bin" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	tw=$!
+	for _ in $(seq 100); do
+		grep -q "^tlswatch: watching" "$tmp/$name.err" && return 0
+		kill -0 $tw 2>/dev/null || break
+		sleep 0.1
+	done
+	ko "$name" "tlswatch did not attach: $(head -c 400 "$tmp/$name.err")"
+	kill -9 $tw 2>/dev/null
+	wait $tw 2>/dev/null
+	tw=
+	return 1
+}
+stop() {	# outcomes fall due up to a second after the last packet
+	sleep "${1:-1.5}"
+	kill -INT $tw
+	wait $tw
+	local rc=$?
+	tw=
+	return $rc
+}
+# jq over a run's stdout: q NAME FILTER
+q() { jq -c -s "$2" "$tmp/$1.out" 2>&1; }
+
+sc() {	# s_client wrapper: sc SRC PORT ARGS...
+	local src=$1 port=$2
+	shift 2
+	timeout 5 openssl s_client -bind "$src" -connect 127.0.0.1:"$port" "$@" \
+		</dev/null >/dev/null 2>&1
+}
+sc_hold() {	# the same, keeping the connection open for a second
+	local src=$1 port=$2
+	shift 2
+	sleep 1 | timeout 5 openssl s_client -bind "$src" -connect 127.0.0.1:"$port" "$@" \
+		>/dev/null 2>&1
+}
+curl_ok() {	# curl_ok SRC URL [ARGS]
+	local src=$1 url=$2
+	shift 2
+	timeout 5 curl -sk --interface "$src" "$@" "$url" >/dev/null 2>&1
+}
+
+# ====================================================================
+# 1. The motivating case: fallback probes that retry, clients locked out.
+name=fallback-verdict
+if start $name -p $P_LEGACY --json; then
+	for i in 31 32 33; do
+		sc 127.0.0.$i $P_LEGACY -tls1_1 -fallback_scsv -cipher DEFAULT:@SECLEVEL=0 \
+			-servername app.test
+		curl_ok 127.0.0.$i https://app.test:$P_LEGACY/ \
+			--resolve app.test:$P_LEGACY:127.0.0.1 --tlsv1.2
+	done
+	sc 127.0.0.35 $P_LEGACY -tls1_3 -servername app.test
+	sc 127.0.0.36 $P_LEGACY -tls1_2 -cipher NULL-SHA:@SECLEVEL=0 -servername app.test
+	python3 $here/peer.py sslv3 127.0.0.37 127.0.0.1 $P_LEGACY
+	stop
+	echo "--- stderr summary of the fallback/lockout run:"
+	cp "$tmp/$name.err" "$tmp/fallback-summary.txt"
+	cat "$tmp/fallback-summary.txt"
+	echo "---"
+	why=
+	probes=$(q $name '[.[] | select(.event=="connection" and .diagnosis.code=="fallback_probe"
+		and .diagnosis.harmless==null and .client_hello.fallback_scsv)] | length')
+	[ "$probes" = 3 ] || why+=" fallback_probe records (harmless null): $probes, want 3;"
+	rec=$(q $name '[.[] | select(.event=="recovered" and .diagnosis.code=="fallback_retry"
+		and .diagnosis.harmless==true and .sni=="app.test") | .client.ip] | sort')
+	[ "$rec" = '["127.0.0.31","127.0.0.32","127.0.0.33"]' ] ||
+		why+=" recovered fallback_retry events from $rec;"
+	d35=$(q $name '[.[] | select(.event=="connection" and .client.ip=="127.0.0.35") | .diagnosis.code]')
+	[ "$d35" = '["version_too_high"]' ] || why+=" TLS 1.3-only client: $d35, want version_too_high;"
+	d36=$(q $name '[.[] | select(.event=="connection" and .client.ip=="127.0.0.36") | .diagnosis.code]')
+	[ "$d36" = '["no_shared_cipher"]' ] || why+=" NULL-SHA client: $d36, want no_shared_cipher;"
+	d37=$(q $name '[.[] | select(.event=="connection" and .client.ip=="127.0.0.37") | .diagnosis.code]')
+	[ "$d37" = '["version_too_low"]' ] || why+=" SSL 3.0 client: $d37, want version_too_low;"
+	s=$(q $name '[.[] | select(.event=="summary" and .final==true)] | last')
+	[ "$(jq -r .recovered <<<"$s")" = 3 ] || why+=" summary recovered $(jq -c .recovered <<<"$s"), want 3;"
+	[ "$(jq -r .failed <<<"$s")" = 6 ] || why+=" summary failed $(jq -c .failed <<<"$s"), want 6;"
+	verdict=$(jq -r .verdict <<<"$s")
+	grep -qi "fallback probe" <<<"$verdict" || why+=" verdict does not mention fallback probes;"
+	for ip in 127.0.0.35 127.0.0.36 127.0.0.37; do
+		grep -qF "$ip" <<<"$verdict" || why+=" verdict does not name $ip;"
+	done
+	grep -q "^verdict:" "$tmp/$name.err" || why+=" no verdict: paragraph on stderr;"
+	if [ -z "$why" ]; then ok "$name: 3 probes retried, locked out: 127.0.0.35-37"
+	else ko "$name" "$why verdict: $verdict"; fi
+fi
+
+# ====================================================================
+# 2./3. PROXY protocol from haproxy 2.6 (v1, v2, v2 with TLVs).
+pp_traffic() {
+	for p in $P_HA1 $P_HA2 $P_HA3; do
+		curl_ok 127.0.0.41 https://127.0.0.1:$p/
+		sc 127.0.0.41 $p -tls1_2 -verify_return_error -servername app.test
+	done
+	sleep 1	# a few more health checks
+}
+pp_view='[.[] | select(.event=="connection" and .outcome!="no_data")
+	| [.client.ip, .peer.ip, .proxy.version, .proxy.trusted, .outcome, .diagnosis.code]]
+	| sort | map(tostring) | join(" ")'
+name=proxy-trusted
+if start $name -p $P_PP --proxy-protocol $P_PP --proxy-trust 127.0.0.1/32 --json -a; then
+	pp_traffic
+	stop
+	got=$(q $name "$pp_view")
+	want='"[\"127.0.0.41\",\"127.0.0.1\",1,true,\"established\",null] [\"127.0.0.41\",\"127.0.0.1\",1,true,\"failed\",\"certificate_rejected\"] [\"127.0.0.41\",\"127.0.0.1\",2,true,\"established\",null] [\"127.0.0.41\",\"127.0.0.1\",2,true,\"established\",null] [\"127.0.0.41\",\"127.0.0.1\",2,true,\"failed\",\"certificate_rejected\"] [\"127.0.0.41\",\"127.0.0.1\",2,true,\"failed\",\"certificate_rejected\"]"'
+	checks=$(q $name '[.[] | select(.event=="connection" and .outcome=="no_data")] | length')
+	local_v2=$(q $name '[.[] | select(.event=="connection" and .proxy.local==true)] | length')
+	hc_fail=$(q $name '[.[] | select(.event=="connection" and .outcome=="failed"
+		and .client.ip!="127.0.0.41")] | length')
+	if [ "$got" = "$want" ] && [ "$hc_fail" = 0 ]; then
+		ok "$name: haproxy v1/v2/v2+TLV clients shown as 127.0.0.41 via 127.0.0.1 ($checks health checks no_data, $local_v2 LOCAL)"
+	else
+		ko "$name" "got $got; want $want; health checks failed: $hc_fail; $(q $name '[.[] | select(.event=="connection" and .outcome=="failed" and .client.ip!="127.0.0.41")] | first')"
+	fi
+fi
+
+name=proxy-untrusted
+if start $name -p $P_PP --proxy-protocol $P_PP --proxy-trust 10.0.0.0/8 --json -a; then
+	pp_traffic
+	stop
+	got=$(q $name '[.[] | select(.event=="connection" and .outcome!="no_data")
+		| [.client.ip, has("peer"), .proxy.version, .proxy.trusted, .outcome, .diagnosis.code]]
+		| sort | map(tostring) | join(" ")')
+	want='"[\"127.0.0.1\",false,1,false,\"established\",null] [\"127.0.0.1\",false,1,false,\"failed\",\"certificate_rejected\"] [\"127.0.0.1\",false,2,false,\"established\",null] [\"127.0.0.1\",false,2,false,\"established\",null] [\"127.0.0.1\",false,2,false,\"failed\",\"certificate_rejected\"] [\"127.0.0.1\",false,2,false,\"failed\",\"certificate_rejected\"]"'
+	if [ "$got" = "$want" ]; then
+		ok "$name: client is the TCP peer, no peer, trusted false, handshakes still decoded"
+	else
+		ko "$name" "got $got; want $want"
+	fi
+fi
+
+# ====================================================================
+# 4. PROXY headers split over two segments, then a real handshake.
+name=proxy-split
+if start $name -p $P_PP --proxy-protocol $P_PP --proxy-trust 127.0.0.1/32 --json -a; then
+	e1=$(timeout 10 python3 $here/peer.py proxy-split v1 203.0.113.7 127.0.0.1 $P_PP 2>&1)
+	e2=$(timeout 10 python3 $here/peer.py proxy-split v2 203.0.113.8 127.0.0.1 $P_PP 2>&1)
+	stop
+	got=$(q $name '[.[] | select(.event=="connection")
+		| [.client.ip, .peer.ip, .proxy.version, .proxy.trusted, .outcome, .client_hello.sni]]
+		| sort | map(tostring) | join(" ")')
+	want='"[\"203.0.113.7\",\"127.0.0.1\",1,true,\"established\",\"split.test\"] [\"203.0.113.8\",\"127.0.0.1\",2,true,\"established\",\"split.test\"]"'
+	if [ "$got" = "$want" ]; then
+		ok "$name: v1 and v2 headers in two segments, clients 203.0.113.7/.8 established"
+	else
+		ko "$name" "got $got; want $want; clients said: $e1 $e2"
+	fi
+fi
+
+# ====================================================================
+# 5. Client certificates required: haproxy verify required, s_server -Verify 1.
+name=client-cert
+if start $name -p $P_HAMTLS,$P_SMTLS --json -a; then
+	sc_hold 127.0.0.45 $P_HAMTLS -tls1_2 &
+	sc_hold 127.0.0.46 $P_HAMTLS -tls1_3 &
+	sc_hold 127.0.0.47 $P_HAMTLS -cert "$tmp/cli.pem" -key "$tmp/cli.key" &
+	sc_hold 127.0.0.48 $P_SMTLS -tls1_2 &
+	wait %1 %2 %3 %4 2>/dev/null
+	stop
+	got=$(q $name '[.[] | select(.event=="connection")
+		| [.client.ip, .server.port, .outcome, .diagnosis.code]]
+		| sort | map(tostring) | join(" ")')
+	want="\"[\\\"127.0.0.45\\\",$P_HAMTLS,\\\"failed\\\",\\\"client_certificate_rejected\\\"] [\\\"127.0.0.46\\\",$P_HAMTLS,\\\"failed\\\",\\\"client_certificate_rejected\\\"] [\\\"127.0.0.47\\\",$P_HAMTLS,\\\"established\\\",null] [\\\"127.0.0.48\\\",$P_SMTLS,\\\"failed\\\",\\\"client_certificate_rejected\\\"]\""
+	if [ "$got" = "$want" ]; then
+		ok "$name: haproxy verify required (TLS 1.2, 1.3) and s_server -Verify 1"
+	else
+		ko "$name" "got $got; want $want"
+	fi
+fi
