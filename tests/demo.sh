@@ -113,7 +113,7 @@ s_client() { local src=$1 port=$2; shift 2
 # under the right caption.
 caption() { sleep 0.3; echo "-- $*"; }
 
-caption "a TLS 1.1 fallback probe (TLS_FALLBACK_SCSV), then its retry (succeeds: no line)"
+caption "a TLS 1.1 fallback probe (TLS_FALLBACK_SCSV), then its retry (succeeds: it settles the probe as recovered)"
 s_client 127.0.0.11 $LEGACY -tls1_1 -fallback_scsv -cipher DEFAULT:@SECLEVEL=0
 s_client 127.0.0.11 $LEGACY
 

@@ -14,7 +14,7 @@ bin=./tlswatch
 here=tests/live-diagnose
 
 if [ "$(id -u)" != 0 ]; then
-	echo "!!! SKIPPED live-diagnose tests: they need root (sudo make test) !!!"
+	echo "SKIP live-diagnose: !!! NOT RUN: live BPF tests need root (sudo make test) !!!"
 	exit 0
 fi
 
@@ -27,7 +27,7 @@ P_HAMTLS=18465   # haproxy terminating TLS, verify required
 P_SMTLS=18466    # openssl s_server -Verify 1 -tls1_2
 P_MODERN=18467   # nginx TLS 1.2/1.3
 P_PLAIN=18468    # nginx plain HTTP (haproxy mTLS backend)
-P_HACHK=18469    # haproxy stats-less dummy (unused)
+P_PYPP=18470    # python ssl server reading a PROXY header first (split headers)
 
 tmp=$(mktemp -d /tmp/tlswatch-live-diagnose.XXXXXX)
 pids=()          # servers
@@ -53,7 +53,7 @@ fail=0
 ok() { echo "PASS live-diagnose $1"; pass=$((pass + 1)); }
 ko() { echo "FAIL live-diagnose $1: $2"; fail=$((fail + 1)); }
 
-for p in $(seq 18460 18469); do
+for p in $(seq 18460 18470); do
 	if [ -n "$(ss -Hltn "( sport = :$p )")" ]; then
 		ko setup "port $p already in use"
 		exit 1
@@ -219,6 +219,10 @@ curl_ok() {	# curl_ok SRC URL [ARGS]
 # 1. The motivating case: fallback probes that retry, clients locked out.
 name=fallback-verdict
 if start $name -p $P_LEGACY --json; then
+	# Old clients that the server lets in, at TLS 1.0 and 1.1: what the
+	# port accepts is learnt from them too.
+	sc 127.0.0.38 $P_LEGACY -tls1 -cipher DEFAULT:@SECLEVEL=0 -servername app.test
+	sc 127.0.0.39 $P_LEGACY -tls1_1 -cipher DEFAULT:@SECLEVEL=0 -servername app.test
 	for i in 31 32 33; do
 		sc 127.0.0.$i $P_LEGACY -tls1_1 -fallback_scsv -cipher DEFAULT:@SECLEVEL=0 \
 			-servername app.test
@@ -256,8 +260,18 @@ if start $name -p $P_LEGACY --json; then
 		grep -qF "$ip" <<<"$verdict" || why+=" verdict does not name $ip;"
 	done
 	grep -q "^verdict:" "$tmp/$name.err" || why+=" no verdict: paragraph on stderr;"
+	grep -q "port has accepted TLS 1.0 to TLS 1.2" <<<"$verdict" ||
+		why+=" verdict does not give the port's range TLS 1.0 to TLS 1.2;"
 	if [ -z "$why" ]; then ok "$name: 3 probes retried, locked out: 127.0.0.35-37"
 	else ko "$name" "$why verdict: $verdict"; fi
+	# The NULL-SHA client offers only 0x0002 (TLS_RSA_WITH_NULL_SHA, no
+	# encryption): like SSL 3.0, nothing safe lets it in, and the verdict
+	# must not advise enabling a NULL, anonymous or export suite.
+	if grep -qiE 'such as 0x0002|enable a cipher they offer, such as (0x0001|0x0002|0x003b)' <<<"$verdict"; then
+		ko verdict-safe-advice "the verdict advises enabling a NULL (unencrypted) cipher for 127.0.0.36, which offers only NULL-SHA: $(grep -oE 'enable a cipher[^;.]*' <<<"$verdict")"
+	else
+		ok "verdict-safe-advice: no NULL cipher advised for the NULL-SHA-only client"
+	fi
 fi
 
 # ====================================================================
@@ -282,10 +296,11 @@ if start $name -p $P_PP --proxy-protocol $P_PP --proxy-trust 127.0.0.1/32 --json
 	local_v2=$(q $name '[.[] | select(.event=="connection" and .proxy.local==true)] | length')
 	hc_fail=$(q $name '[.[] | select(.event=="connection" and .outcome=="failed"
 		and .client.ip!="127.0.0.41")] | length')
-	if [ "$got" = "$want" ] && [ "$hc_fail" = 0 ]; then
+	sumcli=$(q $name '[.[] | select(.event=="summary" and .final)] | last | [.failed, [.clients[].ip]]')
+	if [ "$got" = "$want" ] && [ "$hc_fail" = 0 ] && [ "$sumcli" = '[3,["127.0.0.41"]]' ]; then
 		ok "$name: haproxy v1/v2/v2+TLV clients shown as 127.0.0.41 via 127.0.0.1 ($checks health checks no_data, $local_v2 LOCAL)"
 	else
-		ko "$name" "got $got; want $want; health checks failed: $hc_fail; $(q $name '[.[] | select(.event=="connection" and .outcome=="failed" and .client.ip!="127.0.0.41")] | first')"
+		ko "$name" "got $got; want $want; summary [failed, clients] $sumcli, want [3,[\"127.0.0.41\"]]; health checks failed: $hc_fail; $(q $name '[.[] | select(.event=="connection" and .outcome=="failed" and .client.ip!="127.0.0.41")] | first')"
 	fi
 fi
 
@@ -306,10 +321,22 @@ fi
 
 # ====================================================================
 # 4. PROXY headers split over two segments, then a real handshake.
+# nginx 1.22 and haproxy 2.6 (accept-proxy) both want the whole header
+# in their first read and reset the connection on a split one ("broken
+# header"), so the server is Python's ssl (OpenSSL) behind a reader that
+# waits for the rest of the header.
 name=proxy-split
-if start $name -p $P_PP --proxy-protocol $P_PP --proxy-trust 127.0.0.1/32 --json -a; then
-	e1=$(timeout 10 python3 $here/peer.py proxy-split v1 203.0.113.7 127.0.0.1 $P_PP 2>&1)
-	e2=$(timeout 10 python3 $here/peer.py proxy-split v2 203.0.113.8 127.0.0.1 $P_PP 2>&1)
+timeout 20 python3 $here/peer.py pp-server 127.0.0.1 $P_PYPP "$tmp/srv.pem" "$tmp/srv.key" 2 \
+	</dev/null >"$tmp/pp-server.out" 2>&1 &
+pps=$!
+pids+=($pps)
+for _ in $(seq 50); do
+	[ -n "$(ss -Hltn "( sport = :$P_PYPP )")" ] && break
+	sleep 0.1
+done
+if start $name -p $P_PYPP --proxy-protocol $P_PYPP --proxy-trust 127.0.0.1/32 --json -a; then
+	e1=$(timeout 10 python3 $here/peer.py proxy-split v1 203.0.113.7 127.0.0.1 $P_PYPP 2>&1)
+	e2=$(timeout 10 python3 $here/peer.py proxy-split v2 203.0.113.8 127.0.0.1 $P_PYPP 2>&1)
 	stop
 	got=$(q $name '[.[] | select(.event=="connection")
 		| [.client.ip, .peer.ip, .proxy.version, .proxy.trusted, .outcome, .client_hello.sni]]
@@ -318,7 +345,7 @@ if start $name -p $P_PP --proxy-protocol $P_PP --proxy-trust 127.0.0.1/32 --json
 	if [ "$got" = "$want" ]; then
 		ok "$name: v1 and v2 headers in two segments, clients 203.0.113.7/.8 established"
 	else
-		ko "$name" "got $got; want $want; clients said: $e1 $e2"
+		ko "$name" "got $got; want $want; clients said: $e1 $e2; server: $(cat "$tmp/pp-server.out")"
 	fi
 fi
 
@@ -327,10 +354,14 @@ fi
 name=client-cert
 if start $name -p $P_HAMTLS,$P_SMTLS --json -a; then
 	sc_hold 127.0.0.45 $P_HAMTLS -tls1_2 &
+	c1=$!
 	sc_hold 127.0.0.46 $P_HAMTLS -tls1_3 &
+	c2=$!
 	sc_hold 127.0.0.47 $P_HAMTLS -cert "$tmp/cli.pem" -key "$tmp/cli.key" &
+	c3=$!
 	sc_hold 127.0.0.48 $P_SMTLS -tls1_2 &
-	wait %1 %2 %3 %4 2>/dev/null
+	c4=$!
+	wait $c1 $c2 $c3 $c4
 	stop
 	got=$(q $name '[.[] | select(.event=="connection")
 		| [.client.ip, .server.port, .outcome, .diagnosis.code]]
@@ -342,3 +373,150 @@ if start $name -p $P_HAMTLS,$P_SMTLS --json -a; then
 		ko "$name" "got $got; want $want"
 	fi
 fi
+
+# ====================================================================
+# 6. -w: the packets of failed connections, readable by tshark.
+name=write-pcap
+if start $name -p $P_MODERN --json -a -w "$tmp/failed.pcap"; then
+	sc 127.0.0.52 $P_MODERN -tls1_2 -verify_return_error -servername w1.test
+	sc 127.0.0.53 $P_MODERN -tls1_2 -cipher NULL-SHA:@SECLEVEL=0 -servername w2.test
+	curl_ok 127.0.0.54 https://w3.test:$P_MODERN/ --resolve w3.test:$P_MODERN:127.0.0.1
+	stop
+	why=
+	estport=$(q $name '[.[] | select(.event=="connection" and .outcome=="established") | .client.port] | first')
+	nfail=$(q $name '[.[] | select(.event=="connection" and .outcome=="failed")] | length')
+	[ "$nfail" = 2 ] || why+=" $nfail failed records, want 2;"
+	[ "$estport" != null ] || why+=" no established record;"
+	if ! tshark -r "$tmp/failed.pcap" -d tcp.port==$P_MODERN,tls >"$tmp/tshark.all" 2>"$tmp/tshark.err" ||
+		grep -qv 'Running as user "root"' "$tmp/tshark.err"; then
+		why+=" tshark: $(head -c 300 "$tmp/tshark.err");"
+	fi
+	alerts=$(tshark -r "$tmp/failed.pcap" -d tcp.port==$P_MODERN,tls -Y tls.alert_message \
+		-T fields -e ip.src -e tls.alert_message.desc 2>/dev/null | sort | tr '\t\n' ': ')
+	[ "$alerts" = "127.0.0.1:40 127.0.0.52:48 " ] ||
+		why+=" alerts (src:desc) '$alerts', want '127.0.0.1:40 127.0.0.52:48 ';"
+	snis=$(tshark -r "$tmp/failed.pcap" -d tcp.port==$P_MODERN,tls -Y 'tls.handshake.type==1' \
+		-T fields -e tls.handshake.extensions_server_name 2>/dev/null | sort | paste -sd' ')
+	[ "$snis" = "w1.test w2.test" ] || why+=" ClientHello SNIs '$snis', want 'w1.test w2.test';"
+	est=$(tshark -r "$tmp/failed.pcap" -Y "tcp.port==$estport || ip.addr==127.0.0.54" 2>/dev/null | wc -l)
+	[ "$est" = 0 ] || why+=" $est packets of the established connection (port $estport);"
+	n=$(wc -l <"$tmp/tshark.all")
+	if [ -z "$why" ]; then ok "$name: $n packets, alerts 40 and 48, SNIs w1/w2.test, none of the established one"
+	else ko "$name" "$why"; fi
+fi
+
+# ====================================================================
+# 7. Filters: --client and --sni; the summary counts what is reported.
+refuse() {	# a refused hello: refuse SRC SNI
+	sc "$1" $P_MODERN -tls1_2 -cipher NULL-SHA:@SECLEVEL=0 -servername "$2"
+}
+name=filter-client
+if start $name -p $P_MODERN --json --client 127.0.0.51/32; then
+	refuse 127.0.0.51 a.test
+	refuse 127.0.0.55 a.test
+	refuse 127.0.0.51 b.test
+	refuse 127.0.0.55 b.test
+	stop
+	got=$(q $name '[.[] | select(.event=="connection") | .client.ip] | unique')
+	n=$(q $name '[.[] | select(.event=="connection")] | length')
+	s=$(q $name '[.[] | select(.event=="summary" and .final)] | last | [.connections, .failed, [.clients[].ip]]')
+	if [ "$got" = '["127.0.0.51"]' ] && [ "$n" = 2 ] && [ "$s" = '[2,2,["127.0.0.51"]]' ]; then
+		ok "$name: only 127.0.0.51 reported and counted"
+	else
+		ko "$name" "clients $got, $n records, summary [connections, failed, clients] $s, want [2,2,[\"127.0.0.51\"]]"
+	fi
+fi
+name=filter-sni
+if start $name -p $P_MODERN --json --sni 'A.*,zz.test'; then
+	refuse 127.0.0.56 a.test
+	refuse 127.0.0.56 b.test
+	refuse 127.0.0.57 a.TEST
+	sc 127.0.0.57 $P_MODERN -tls1_2 -cipher NULL-SHA:@SECLEVEL=0 -noservername
+	stop
+	got=$(q $name '[.[] | select(.event=="connection") | .client_hello.sni] | sort')
+	s=$(q $name '[.[] | select(.event=="summary" and .final)] | last | [.connections, .failed]')
+	if [ "$got" = '["a.TEST","a.test"]' ] && [ "$s" = '[2,2]' ]; then
+		ok "$name: only SNI a.test (any case) reported and counted"
+	else
+		ko "$name" "SNIs reported $got, want [\"a.TEST\",\"a.test\"]; summary [connections, failed] $s, want [2,2]"
+	fi
+fi
+
+# ====================================================================
+# 8. --interval 1: periodic summaries, counts non-decreasing.
+name=interval
+if start $name -p $P_MODERN --json --interval 1; then
+	for _ in $(seq 7); do
+		refuse 127.0.0.58 i.test
+		sleep 0.5
+	done
+	stop 1.2
+	sums=$(q $name '[.[] | select(.event=="summary") | [.final, .connections, .failed]]')
+	nper=$(jq '[.[] | select(.[0]==false)] | length' <<<"$sums")
+	good=$(jq '(.[-1][0]==true) and ([.[:-1][] | .[0]==false] | all)
+		and ([range(1; length) as $i | .[$i][1] >= .[$i-1][1] and .[$i][2] >= .[$i-1][2]] | all)
+		and .[-1][2] == 7' <<<"$sums")
+	if [ "$nper" -ge 2 ] && [ "$good" = true ]; then
+		ok "$name: $nper interim summaries then the final one, counts non-decreasing"
+	else
+		ko "$name" "summaries [final, connections, failed]: $sums"
+	fi
+fi
+
+# ====================================================================
+# 9. Text storm: 300 quick failures, human output limited to ~50 lines/s.
+name=text-storm
+if start $name -p $P_MODERN; then
+	t1=$(date +%s%N)
+	timeout 60 python3 $here/peer.py storm 127.0.0.60 127.0.0.1 $P_MODERN 300
+	t2=$(date +%s%N)
+	stop
+	secs=$(( (t2 - t1 + 1500000000) / 1000000000 + 1 ))
+	lines=$(grep -c '127\.0\.0\.60' "$tmp/$name.out")
+	held=$(grep -ci 'held back' "$tmp/$name.out")
+	why=
+	[ "$lines" -le $((55 * secs)) ] || why+=" $lines connection lines in about $secs s;"
+	[ "$held" -ge 1 ] || why+=" no 'held back' line;"
+	grep -qE '^tlswatch: 300 connections, .*300 failed' "$tmp/$name.err" ||
+		why+=" stderr summary: $(head -n 1 "$tmp/$name.err" | tail -n 1) / $(grep '^tlswatch: [0-9]' "$tmp/$name.err");"
+	if [ -z "$why" ]; then
+		ok "$name: $lines lines in ${secs}s for 300 failures, $(grep -i 'held back' "$tmp/$name.out" | head -n 1)"
+	else
+		ko "$name" "$why"
+		tail -n 3 "$tmp/$name.out"
+	fi
+fi
+
+# ====================================================================
+# 10. Latency of established handshakes, and JA3 as tshark computes it.
+name=latency-ja3
+tcpdump -i lo -s 0 -U -w "$tmp/ja3.pcap" "tcp port $P_MODERN" 2>/dev/null &
+dump=$!
+pids+=($dump)
+if start $name -p $P_MODERN --json -a; then
+	curl_ok 127.0.0.61 https://l.test:$P_MODERN/ --resolve l.test:$P_MODERN:127.0.0.1 \
+		--tlsv1.2 --tls-max 1.2
+	curl_ok 127.0.0.62 https://l.test:$P_MODERN/ --resolve l.test:$P_MODERN:127.0.0.1 --tlsv1.3
+	stop
+	sleep 0.3
+	kill -INT $dump 2>/dev/null
+	wait $dump 2>/dev/null
+	why=
+	for v in 61:"TLS 1.2" 62:"TLS 1.3"; do
+		ip=127.0.0.${v%%:*}
+		r=$(q $name "[.[] | select(.event==\"connection\" and .client.ip==\"$ip\")] | first")
+		jq -e ".outcome==\"established\" and .server_hello.version==\"${v#*:}\"
+			and .latency_ms.server_flight > 0 and .latency_ms.client_finished >= 0" <<<"$r" >/dev/null ||
+			why+=" $ip: $(jq -c '[.outcome, .server_hello.version, .latency_ms]' <<<"$r" 2>&1);"
+		mine=$(jq -r .client_hello.ja3 <<<"$r" 2>/dev/null)
+		theirs=$(tshark -r "$tmp/ja3.pcap" -d tcp.port==$P_MODERN,tls \
+			-Y "tls.handshake.type==1 && ip.src==$ip" -T fields -e tls.handshake.ja3 2>/dev/null)
+		[ -n "$theirs" ] && [ "$mine" = "$theirs" ] || why+=" $ip JA3 $mine, tshark $theirs;"
+	done
+	if [ -z "$why" ]; then ok "$name: TLS 1.2/1.3 latencies set, JA3 equals tshark's"
+	else ko "$name" "$why"; fi
+fi
+
+ms=$((($(date +%s%N) - T0) / 1000000))
+echo "live-diagnose: $pass passed, $fail failed in $((ms / 1000)).$((ms % 1000 / 100)) s"
+[ $fail -eq 0 ]

@@ -13,6 +13,7 @@ trap 'rm -f "$log"' EXIT
 	tests/run-unit.sh "$@"
 	tests/golden/run.sh
 	tests/live.sh
+	tests/live-diagnose.sh
 	tests/cli.sh
 } 2>&1 | tee "$log"
 

@@ -306,6 +306,20 @@ static void date_text(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d", &tm);
 }
 
+/* The port has chosen ciphers, and the hello offers none of them. */
+static bool ciphers_disjoint(const struct profiles *p, const struct session *s)
+{
+	const struct profile *pr = p->by_port[s->server.port];
+	const struct tls_client_hello *ch = s->ch;
+
+	if (!pr || !pr->nciphers || ch->cipher_width != 2)
+		return false;
+	for (int i = 0; i < ch->n_ciphers; i++)
+		if (has16(pr->ciphers, pr->nciphers, ch->ciphers[i]))
+			return false;
+	return true;
+}
+
 static bool version_rules(const struct profiles *p, const struct session *s,
 			  struct diagnosis *d)
 {
@@ -314,16 +328,25 @@ static bool version_rules(const struct profiles *p, const struct session *s,
 	bool known = profiles_version_range(p, s->server.port, &lo, &hi);
 	char a[8], b[8], c[8], range[32];
 
+	/* What the port has been seen to accept is only a part of what it
+	 * accepts: a version outside it explains a refusal that names
+	 * versions (protocol_version), says nothing (a close), or comes to
+	 * SSL; a handshake_failure with no shared cipher is the cipher's. */
+	bool plausible = server_alert_is(s, 70) || !s->alert.valid ||
+			 (version_rank(cmax) && version_rank(cmax) <= 2) ||
+			 !ciphers_disjoint(p, s);
+
 	profiles_versions(p, s->server.port, range, sizeof(range));
-	if (known && cmin && version_rank(cmin) > version_rank(hi)) {
+	if (known && plausible && cmin && version_rank(cmin) > version_rank(hi)) {
 		say(d, DIAG_VERSION_TOO_HIGH, HARM_NO,
-		    "The client offers nothing below %s; this server accepts %s.",
+		    "The client offers nothing below %s; this port has accepted %s.",
 		    tls_version_str(cmin, a), range);
 		return true;
 	}
-	if (known && version_rank(cmax) && version_rank(cmax) < version_rank(lo)) {
+	if (known && plausible && version_rank(cmax) &&
+	    version_rank(cmax) < version_rank(lo)) {
 		say(d, DIAG_VERSION_TOO_LOW, HARM_NO,
-		    "The client offers at most %s; this server accepts %s.",
+		    "The client offers at most %s; this port has accepted %s.",
 		    tls_version_str(cmax, a), range);
 		return true;
 	}
@@ -339,7 +362,7 @@ static bool version_rules(const struct profiles *p, const struct session *s,
 	if (server_alert_is(s, 70) || s->reason == REASON_SSLV2) {
 		if (known)
 			say(d, DIAG_VERSION_TOO_LOW, HARM_NO,
-			    "The server refused the client's %s (protocol_version); it accepts %s.",
+			    "The server refused the client's %s (protocol_version); this port has accepted %s.",
 			    tls_version_str(cmax, a), range);
 		else
 			say(d, DIAG_VERSION_TOO_LOW, HARM_NO,
@@ -352,6 +375,24 @@ static bool version_rules(const struct profiles *p, const struct session *s,
 		return true;
 	}
 	return false;
+}
+
+/* Every real cipher the hello offers is one no server should enable. */
+static bool only_weak(const struct tls_client_hello *ch)
+{
+	int n = 0;
+
+	for (int i = 0; i < ch->n_ciphers && ch->cipher_width == 2; i++) {
+		uint16_t c = ch->ciphers[i];
+
+		if (tls_is_grease(c) || c == TLS_CIPHER_FALLBACK_SCSV ||
+		    c == TLS_CIPHER_EMPTY_RENEGOTIATION_INFO_SCSV)
+			continue;
+		if (!tls_cipher_weak(c))
+			return false;
+		n++;
+	}
+	return n > 0;
 }
 
 static bool cipher_rules(const struct profiles *p, const struct session *s,
@@ -378,8 +419,9 @@ static bool cipher_rules(const struct profiles *p, const struct session *s,
 				i ? ", " : "", pr->ciphers[i]);
 	if (!shared) {
 		say(d, DIAG_NO_SHARED_CIPHER, HARM_NO,
-		    "None of the client's %u ciphers is one this server chooses (it chose %s%s).",
-		    ch->total_ciphers, chosen, pr->nciphers > 4 ? ", ..." : "");
+		    "None of the client's %u ciphers is one this server chooses (it chose %s%s)%s.",
+		    ch->total_ciphers, chosen, pr->nciphers > 4 ? ", ..." : "",
+		    only_weak(ch) ? "; the client offers only weak ones (NULL, export, anonymous, RC4 or DES)" : "");
 		return true;
 	}
 	for (int i = 0; i < ch->n_groups; i++)

@@ -351,14 +351,26 @@ static void client_why(const struct summary *sm, const struct client_count *c,
 	case DIAG_VERSION_TOO_LOW:
 		snprintf(buf, len, "offers at most %s%s%s%s",
 			 tls_version_str(c->max_version, v),
-			 range[0] ? " (port accepts " : "", range,
+			 range[0] ? " (port has accepted " : "", range,
 			 range[0] ? ")" : "");
 		break;
 	case DIAG_VERSION_TOO_HIGH:
 		snprintf(buf, len, "offers nothing below %s%s%s%s",
 			 tls_version_str(c->min_version, v),
-			 range[0] ? " (port accepts " : "", range,
+			 range[0] ? " (port has accepted " : "", range,
 			 range[0] ? ")" : "");
+		break;
+	case DIAG_NO_SHARED_CIPHER:
+		snprintf(buf, len, "no shared cipher");
+		break;
+	case DIAG_NO_SHARED_GROUP:
+		snprintf(buf, len, "no shared key exchange group");
+		break;
+	case DIAG_CLIENT_CERTIFICATE_REJECTED:
+		snprintf(buf, len, "its client certificate is refused, or missing");
+		break;
+	case DIAG_FALLBACK_PROBE:
+		snprintf(buf, len, "fallback probe not followed by a successful retry");
 		break;
 	case DIAG_CERTIFICATE_REJECTED:
 		snprintf(buf, len, "rejects the server's certificate%s%s",
@@ -397,7 +409,7 @@ static void changes(const struct summary *sm, struct client_count **lock,
 	uint32_t per[DIAG__COUNT] = { 0 };
 	uint16_t high_port = 0, high_v = 0;
 	uint32_t best = 0, best_n = 0;
-	bool any = false;
+	bool any = false, learnt = false;
 	char v[8];
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -409,10 +421,12 @@ static void changes(const struct summary *sm, struct client_count **lock,
 			high_port = c->port;
 		}
 	}
+	/* The cipher most of them offer, among those a server may enable:
+	 * advice to enable a NULL or export suite would be worse than none. */
 	for (uint32_t k = 0; k < 65536; k++)
 		if (sm->cipher_tally[k] > best_n && k != TLS_CIPHER_FALLBACK_SCSV &&
 		    k != TLS_CIPHER_EMPTY_RENEGOTIATION_INFO_SCSV &&
-		    !tls_is_grease(k)) {
+		    !tls_is_grease(k) && !tls_cipher_weak(k)) {
 			best = k;
 			best_n = sm->cipher_tally[k];
 		}
@@ -453,9 +467,27 @@ static void changes(const struct summary *sm, struct client_count **lock,
 		       tls_version_str(high_v, v), high_port,
 		       per[DIAG_VERSION_TOO_HIGH],
 		       per[DIAG_VERSION_TOO_HIGH] == 1 ? "" : "s");
-	if (per[DIAG_NO_SHARED_CIPHER])
+	/* A cipher to name only where the port's own choices were seen:
+	 * otherwise the server may already have it, and something else
+	 * refused the hello. */
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t lo, hi;
+
+		if (lock[i]->code == DIAG_NO_SHARED_CIPHER &&
+		    profiles_version_range(sm->profiles, lock[i]->port, &lo, &hi))
+			learnt = true;
+	}
+	if (per[DIAG_NO_SHARED_CIPHER] && best_n && !learnt)
+		CHANGE("compare the ciphers they offer with the server's list (%u client%s)",
+		       per[DIAG_NO_SHARED_CIPHER],
+		       per[DIAG_NO_SHARED_CIPHER] == 1 ? "" : "s");
+	else if (per[DIAG_NO_SHARED_CIPHER] && best_n)
 		CHANGE("enable a cipher they offer, such as 0x%04x (%u client%s)",
 		       best, per[DIAG_NO_SHARED_CIPHER],
+		       per[DIAG_NO_SHARED_CIPHER] == 1 ? "" : "s");
+	else if (per[DIAG_NO_SHARED_CIPHER])
+		CHANGE("nothing safe for the %u client%s offering only weak ciphers (NULL, export, anonymous, RC4 or DES): they must be upgraded",
+		       per[DIAG_NO_SHARED_CIPHER],
 		       per[DIAG_NO_SHARED_CIPHER] == 1 ? "" : "s");
 	if (per[DIAG_NO_SHARED_GROUP])
 		CHANGE("enable a key exchange group they offer (%u client%s)",

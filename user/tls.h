@@ -210,6 +210,9 @@ bool tls_is_grease(uint16_t v);
 const char *tls_version_str(uint16_t v, char buf[8]);
 /* "inappropriate_fallback" for 86, NULL when unassigned. */
 const char *tls_alert_name(uint8_t code);
+/* A cipher suite no server should enable: NULL encryption, export
+ * strength, anonymous key exchange, RC4 or single DES. */
+bool tls_cipher_weak(uint16_t cipher);
 /* "ClientHello" style names for handshake types, NULL when unknown. */
 const char *tls_handshake_name(uint8_t type);
 

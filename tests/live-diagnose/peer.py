@@ -3,6 +3,9 @@
 # Hand-driven peers for tests/live-diagnose.sh.
 #   peer.py proxy-split v1|v2 CLIENTIP HOST PORT   PROXY header in two sends,
 #           then a real TLS handshake (ssl.MemoryBIO over our own socket)
+#   peer.py pp-server HOST PORT CERT KEY N   accept N connections: a PROXY
+#           header however it is segmented, then TLS (nginx 1.22 and
+#           haproxy 2.6 both drop a header split over two reads)
 #   peer.py sslv3 SRC HOST PORT      an SSL 3.0-only ClientHello
 #   peer.py storm SRC HOST PORT N    N plain-HTTP requests to a TLS port
 import os, socket, ssl, struct, sys, time
@@ -104,9 +107,48 @@ def storm(src, host, port, n):
         s.close()
 
 
+def recv_exact(c, n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d:
+            raise OSError("closed in the PROXY header")
+        b += d
+    return b
+
+
+def pp_server(host, port, cert, key, n):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((host, port))
+    ls.listen(8)
+    for _ in range(n):
+        c, _ = ls.accept()
+        c.settimeout(5)
+        try:
+            first = recv_exact(c, 5)
+            if first == b"PROXY":
+                while not first.endswith(b"\r\n"):
+                    first += recv_exact(c, 1)
+            else:
+                first += recv_exact(c, 11)
+                first += recv_exact(c, struct.unpack("!H", first[14:16])[0])
+            t = ctx.wrap_socket(c, server_side=True)
+            t.recv(4096)
+            t.sendall(b"HTTP/1.0 200 OK\r\n\r\nsplit ok\n")
+            t.close()
+        except (OSError, ssl.SSLError) as e:
+            print("pp-server:", e, file=sys.stderr)
+            c.close()
+
+
 cmd = sys.argv[1]
 if cmd == "proxy-split":
     proxy_split(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+elif cmd == "pp-server":
+    pp_server(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6]))
 elif cmd == "sslv3":
     sslv3(sys.argv[2], sys.argv[3], int(sys.argv[4]))
 elif cmd == "storm":

@@ -118,6 +118,7 @@ static const uint16_t v13_12[] = { 0x0304, 0x0303, 0 };
 static const uint16_t v13[] = { 0x0304, 0 };
 static const uint16_t modern[] = { 0x1301, 0x1302, 0xc02f, 0 };
 static const uint16_t old_only[] = { 0x000a, 0x0005, 0 };
+static const uint16_t null_rc4[] = { 0x0002, 0x0005, 0x00ff, 0 };
 static const uint16_t x25519[] = { 0x001d, 0 };
 static const uint16_t ffdhe[] = { 0x0100, 0 };
 
@@ -191,6 +192,12 @@ static void test_ciphers_and_groups(void **state)
 	       STAGE_CLIENT_HELLO, &d);
 	assert_string_equal(diag_code_name(d.code), "no_shared_cipher");
 	assert_non_null(strstr(d.text, "0x1301"));
+	assert_null(strstr(d.text, "only weak"));
+	old.ciphers = null_rc4;
+	failed(p, 443, &old, REASON_SERVER_ALERT, SIDE_SERVER, 40,
+	       STAGE_CLIENT_HELLO, &d);
+	assert_string_equal(diag_code_name(d.code), "no_shared_cipher");
+	assert_non_null(strstr(d.text, "only weak ones"));
 	failed(p, 443, &dh, REASON_SERVER_ALERT, SIDE_SERVER, 40,
 	       STAGE_CLIENT_HELLO, &d);
 	assert_string_equal(diag_code_name(d.code), "no_shared_group");
