@@ -57,6 +57,19 @@ struct {
 	__type(value, struct tw_segment_event);
 } scratch SEC(".maps");
 
+/* The bytes of a PROXY header being scanned: off the stack, which the
+ * walk's callbacks share with the programs' own frames. */
+struct proxy_bytes {
+	__u8 b[TW_PROXY_SCAN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct proxy_bytes);
+} proxy_scratch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TW_STAT__COUNT);
@@ -326,7 +339,7 @@ lost:
 #define PROXY_V2_SIG_HI 0x0a544955ULL
 
 struct proxy_ctx {
-	__u8 buf[TW_PROXY_SCAN];
+	struct proxy_bytes *buf;
 	__u32 n;		/* bytes in buf */
 	__u32 used;		/* of them, bytes of the header */
 	__u32 pos;		/* header bytes seen, here and in earlier segments */
@@ -344,7 +357,7 @@ static long proxy_byte(__u32 i, struct proxy_ctx *c)
 
 	if (i >= c->n || i >= TW_PROXY_SCAN)
 		return 1;
-	b = c->buf[i];
+	b = c->buf->b[i];
 	if (pos == 0)
 		c->kind = b == 'P' ? TW_PROXY_V1 :
 			  b == '\r' ? TW_PROXY_V2 : TW_PROXY_NONE;
@@ -389,7 +402,7 @@ static __always_inline void proxy_skip(struct __sk_buff *skb,
 {
 	struct proxy_ctx c = {};
 	__s32 off = f->next_hdr[0] - data_seq;
-	__u32 n;
+	__u32 n, zero = 0;
 
 	if (off < 0 || (__u32)off >= p->len || f->partial_len[0])
 		return;
@@ -399,21 +412,22 @@ static __always_inline void proxy_skip(struct __sk_buff *skb,
 		f->proxy = TW_PROXY_NONE;
 		return;
 	}
+	c.buf = bpf_map_lookup_elem(&proxy_scratch, &zero);
+	if (!c.buf)
+		return;
 	n = p->len - off;
 	if (n > TW_PROXY_SCAN)
 		n = TW_PROXY_SCAN;
 	/* Hide that off < len: the verifier wants to see n > 0 itself. */
 	asm volatile("" : "+r"(n));
 	if (n == 0 || n > TW_PROXY_SCAN ||
-	    bpf_skb_load_bytes(skb, p->off + off, c.buf, n))
+	    bpf_skb_load_bytes(skb, p->off + off, c.buf->b, n))
 		return;
 	c.n = n;
 	c.pos = f->proxy_pos;
 	c.kind = f->proxy;
 	c.len = f->proxy_len;
 	bpf_loop(TW_PROXY_SCAN, proxy_byte, &c, 0);
-	if (c.end && c.kind == TW_PROXY_V2 && c.len > TW_PROXY_V2_MAX)
-		c.bad = 1;
 	if (c.bad) {
 		/* As for a true first record that is none: not a stream we
 		 * follow, and userspace has its first bytes. */

@@ -29,10 +29,9 @@
 /* PROXY protocol, which a load balancer puts before the client's bytes on
  * ports so configured: v1 is one text line, "PROXY ...\r\n", of at most
  * 107 bytes; v2 is 16 fixed bytes and as many more as their last two
- * count. Longer ones are not followed. */
+ * count (up to 65535: skipped, not read). */
 #define TW_PROXY_V1_MAX 107
 #define TW_PROXY_V2_FIXED 16
-#define TW_PROXY_V2_MAX 4096
 /* Bytes of a header one segment is scanned over: a whole v1 line and the
  * byte after it, which no header may reach. */
 #define TW_PROXY_SCAN (TW_PROXY_V1_MAX + 1)

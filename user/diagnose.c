@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "diagnose.h"
@@ -136,10 +135,17 @@ static int sni_find(const struct profile *pr, const uint8_t *name,
 {
 	uint8_t n = len < PROF_SNI_LEN ? len : PROF_SNI_LEN;
 
-	for (int i = 0; i < pr->nsnis; i++)
-		if (pr->sni_len[i] == n && strncasecmp(pr->sni[i],
-						       (const char *)name, n) == 0)
+	for (int i = 0; i < pr->nsnis; i++) {
+		int k = 0;
+
+		if (pr->sni_len[i] != n)
+			continue;
+		/* Bytes, not a C string: a NUL in a name is just a byte. */
+		while (k < n && (pr->sni[i][k] | 0x20) == (name[k] | 0x20))
+			k++;
+		if (k == n)
 			return i;
+	}
 	return -1;
 }
 
@@ -243,9 +249,22 @@ static void say(struct diagnosis *d, enum diag_code c, enum harm h,
 
 	d->code = c;
 	d->harmless = h;
+	int n;
+
 	va_start(ap, fmt);
-	vsnprintf(d->text, sizeof(d->text), fmt, ap);
+	n = vsnprintf(d->text, sizeof(d->text), fmt, ap);
 	va_end(ap);
+	/* Cut short: not in the middle of a UTF-8 character (certificate
+	 * names are UTF-8). */
+	if (n >= (int)sizeof(d->text)) {
+		size_t end = sizeof(d->text) - 1;
+
+		while (end && ((uint8_t)d->text[end - 1] & 0xc0) == 0x80)
+			end--;
+		if (end && ((uint8_t)d->text[end - 1] & 0x80))
+			end--;
+		d->text[end] = '\0';
+	}
 }
 
 static bool server_alert_is(const struct session *s, uint8_t code)
@@ -468,7 +487,8 @@ static bool sni_rule(const struct profiles *p, const struct session *s,
 {
 	const struct profile *pr = p->by_port[s->server.port];
 	const struct tls_client_hello *ch = s->ch;
-	char name[TLS_MAX_SNI + 1], served[160] = "";
+	char name[TLS_MAX_SNI + 1], one[PROF_SNI_LEN + 1];
+	char served[3 * (PROF_SNI_LEN + 2) + 8] = "";
 	size_t off = 0;
 
 	if (ch->has_sni)
@@ -485,9 +505,13 @@ static bool sni_rule(const struct profiles *p, const struct session *s,
 	    (ch->has_sni && sni_find(pr, ch->sni, ch->sni_len) >= 0) ||
 	    (!ch->has_sni && pr->without_sni))
 		return false;
-	for (int i = 0; i < pr->nsnis && i < 3; i++)
-		off += snprintf(served + off, sizeof(served) - off, "%s%.*s",
-				i ? ", " : "", pr->sni_len[i], pr->sni[i]);
+	/* Names from other clients' hellos: printable only. */
+	for (int i = 0; i < pr->nsnis && i < 3; i++) {
+		printable((const uint8_t *)pr->sni[i], pr->sni_len[i], one,
+			  sizeof(one));
+		off += snprintf(served + off, sizeof(served) - off, "%s%s",
+				i ? ", " : "", one);
+	}
 	say(d, DIAG_SNI_UNKNOWN, HARM_NO,
 	    "The client asked for %s, a name no successful handshake on this port has used (served: %s%s).",
 	    name, served, pr->nsnis > 3 ? ", ..." : "");
@@ -503,12 +527,13 @@ static void cert_rule(const struct session *s, struct diagnosis *d)
 	if (xi && (xi->have & X509_HAVE_SUBJECT)) {
 		if (xi->have & X509_HAVE_VALIDITY)
 			date_text(xi->not_after, date, sizeof(date));
-		snprintf(what, sizeof(what), ": %s%s, %s %s",
-			 xi->subject[0] ? xi->subject : "(empty subject)",
-			 xi->self_signed ? " (self-signed)" : "",
+		/* The date first: a long subject must not push it out. */
+		snprintf(what, sizeof(what), ": %s %s%s, %s",
 			 (xi->have & X509_HAVE_VALIDITY) &&
 			 xi->not_after < (int64_t)(s->first_ts / 1000000) ?
-			 "expired on" : "valid until", date);
+			 "expired on" : "valid until", date,
+			 xi->self_signed ? ", self-signed" : "",
+			 xi->subject[0] ? xi->subject : "(empty subject)");
 	}
 	say(d, DIAG_CERTIFICATE_REJECTED, HARM_NO,
 	    "The client rejected the server's certificate with %s%s.",
@@ -532,7 +557,7 @@ void diagnose(const struct profiles *p, const struct session *s,
 		    s->detail ? s->detail : "unknown");
 		return;
 	}
-	if (s->reason == REASON_MALFORMED || !ch) {
+	if (s->reason == REASON_MALFORMED) {
 		const char *det = s->detail ? s->detail : "";
 
 		if (strcmp(det, "server_http") == 0)
@@ -548,26 +573,27 @@ void diagnose(const struct profiles *p, const struct session *s,
 			    det[0] ? det : "malformed");
 		return;
 	}
-	if (ch->fallback_scsv && server_alert_is(s, 86)) {
+	if (ch && ch->fallback_scsv && server_alert_is(s, 86)) {
 		say(d, DIAG_FALLBACK_PROBE, HARM_UNKNOWN,
 		    "A TLS_FALLBACK_SCSV probe at %s, refused as it should be (inappropriate_fallback): harmless if the client retries at a higher version.",
 		    tls_version_str(ch->version, b));
 		return;
 	}
-	if (!s->has_sh && version_rules(p, s, d))
+	/* The hello-based rules; without a whole hello (a client that
+	 * stopped in the middle of it) only the reason speaks. */
+	if (ch && !s->has_sh && (version_rules(p, s, d) ||
+				 cipher_rules(p, s, d) || alpn_rule(p, s, d) ||
+				 sni_rule(p, s, d)))
 		return;
-	if (!s->has_sh && cipher_rules(p, s, d))
-		return;
-	if (!s->has_sh && alpn_rule(p, s, d))
-		return;
-	if (!s->has_sh && sni_rule(p, s, d))
-		return;
-	/* The server refused the client's certificate: an alert after the
-	 * client's flight (TLS 1.3: encrypted), or certificate_required. */
+	/* The server refused the client's certificate: certificate_required,
+	 * or an alert after the client's flight, when TLS 1.2 shows that a
+	 * certificate was asked for (TLS 1.3 hides the request: rule 2's
+	 * encrypted alert is the sign). */
 	if (server_alert_is(s, 116) ||
-	    ((s->reason == REASON_SERVER_ALERT ||
-	      (s->reason == REASON_ENCRYPTED_ALERT && s->alert.from == SIDE_SERVER)) &&
-	     s->stage == STAGE_CLIENT_FLIGHT)) {
+	    (s->reason == REASON_SERVER_ALERT && s->cert_requested &&
+	     s->stage == STAGE_CLIENT_FLIGHT) ||
+	    (s->reason == REASON_ENCRYPTED_ALERT && s->alert.from == SIDE_SERVER &&
+	     s->tls13 && s->stage == STAGE_CLIENT_FLIGHT)) {
 		say(d, DIAG_CLIENT_CERTIFICATE_REJECTED, HARM_NO,
 		    "The server refused the client's certificate with %s%s.",
 		    why, s->client_cert_empty ? ": the client sent none" :

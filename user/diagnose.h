@@ -39,7 +39,7 @@ enum diag_code {
 /* -1: not known yet (depends on what the client does next). */
 enum harm { HARM_UNKNOWN = -1, HARM_NO = 0, HARM_YES = 1 };
 
-#define DIAG_TEXT_LEN 320
+#define DIAG_TEXT_LEN 512
 
 struct diagnosis {
 	enum diag_code code;

@@ -62,6 +62,7 @@ struct flows {
 	uint32_t heap_len;
 	uint64_t now;
 	struct flow *reporting;	/* during the report callback */
+	uint64_t kept;		/* bytes held by packet logs */
 };
 
 #define NO_HEAP UINT32_MAX
@@ -254,6 +255,8 @@ static void retire(struct flows *f, struct flow *fl)
 		free(fl->sess);
 		fl->sess = NULL;
 	}
+	if (fl->log)
+		f->kept -= fl->log->cap;
 	free(fl->log);
 	fl->log = NULL;
 	fl->done = true;
@@ -387,7 +390,8 @@ static bool pick_client(const struct flows *f, const struct segment *seg,
 	return port_watched(f, *src_is_client ? seg->dst.port : seg->src.port);
 }
 
-static void keep(struct flow *fl, const struct segment *seg, bool from_client)
+static void keep(struct flows *f, struct flow *fl, const struct segment *seg,
+		 bool from_client)
 {
 	struct flow_packet p = {
 		.ts_us = seg->ts_us,
@@ -398,29 +402,31 @@ static void keep(struct flow *fl, const struct segment *seg, bool from_client)
 		.caplen = seg->caplen,
 		.len = seg->len,
 	};
+	const uint32_t most = sizeof(p) * FLOWS_KEEP_PACKETS + FLOWS_KEEP_BYTES;
 	uint32_t need = sizeof(p) + seg->caplen;
 	struct pktlog *log = fl->log;
+	uint32_t used = log ? log->len : 0;
 
-	if (log && (log->partial || log->n >= FLOWS_KEEP_PACKETS ||
-		    log->len + need > sizeof(p) * FLOWS_KEEP_PACKETS +
-		    FLOWS_KEEP_BYTES)) {
-		log->partial = true;
+	if (log && log->partial)
 		return;
-	}
-	if (!log || log->len + need > log->cap) {
-		uint32_t cap = log ? log->cap * 2 : 2048;
+	if ((log && log->n >= FLOWS_KEEP_PACKETS) || used + need > most)
+		goto partial;
+	if (!log || used + need > log->cap) {
+		uint32_t cap = log ? log->cap : 2048, old = log ? log->cap : 0;
 		struct pktlog *n;
 
-		while (cap < (log ? log->len : 0) + need)
+		while (cap < used + need)
 			cap *= 2;
+		if (cap > most)
+			cap = most;
+		if (f->kept - old + cap > FLOWS_KEEP_TOTAL)
+			goto partial;
 		n = realloc(log, sizeof(*log) + cap);
-		if (!n) {
-			if (log)
-				log->partial = true;
-			return;
-		}
+		if (!n)
+			goto partial;
 		if (!log)
 			memset(n, 0, sizeof(*n));
+		f->kept += cap - old;
 		n->cap = cap;
 		fl->log = log = n;
 	}
@@ -428,6 +434,17 @@ static void keep(struct flow *fl, const struct segment *seg, bool from_client)
 	memcpy(log->buf + log->len + sizeof(p), seg->data, seg->caplen);
 	log->len += need;
 	log->n++;
+	return;
+partial:
+	/* A log that cannot be kept whole is not kept at all past this
+	 * point; flows_packets() says so. */
+	if (!log) {
+		log = calloc(1, sizeof(*log));
+		if (!log)
+			return;	/* nothing kept: flows_packets() sees no log */
+		fl->log = log;
+	}
+	log->partial = true;
 }
 
 bool flows_packets(struct flows *f, flow_packet_fn fn, void *ctx,
@@ -588,7 +605,7 @@ int flows_segment(void *fp, const struct segment *seg)
 	}
 	session_tick(fl->sess, seg->ts_us);
 	if (f->cfg.keep_packets)
-		keep(fl, seg, side == SIDE_CLIENT);
+		keep(f, fl, seg, side == SIDE_CLIENT);
 	/* What the peer acknowledges is where the other side's bytes start:
 	 * it beats a SYN-ACK with another initial sequence number (a
 	 * middlebox or a restarted server answering the same SYN). */

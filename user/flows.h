@@ -37,6 +37,8 @@ struct flows_config {
 
 #define FLOWS_KEEP_BYTES 65536
 #define FLOWS_KEEP_PACKETS 256
+/* ...and all connections together at most this much. */
+#define FLOWS_KEEP_TOTAL (64u << 20)
 
 struct flows_stats {
 	uint64_t segments;

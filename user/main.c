@@ -67,6 +67,7 @@ struct run {
 	struct flows *flows;
 	struct summary *summary;
 	struct pcap_out *out;	/* -w */
+	uint64_t w_partial;	/* connections -w could not write whole */
 	struct profiles *profiles;
 	struct recovery *recovery;
 	struct json json;
@@ -197,6 +198,15 @@ static int parse_args(int argc, char **argv)
 		case OPT_SNI:
 			if (!*optarg)
 				return usage_error("--sni needs a pattern");
+			if (strlen(optarg) > 1024)
+				return usage_error("--sni: patterns too long");
+			for (const char *q = optarg; *q;) {
+				size_t n = strcspn(q, ",");
+
+				if (n == 0 || n > 255)
+					return usage_error("--sni: each pattern is 1 to 255 characters");
+				q += n + (q[n] == ',');
+			}
 			env.sni_pattern = optarg;
 			break;
 		case OPT_RECOVERY:
@@ -436,7 +446,8 @@ static void write_packets(struct run *run, const struct session *s)
 		pcap_out_handshake(run->out, start.ts_us, session_tcp_client(s),
 				   &s->server, start.client_isn,
 				   start.server_isn);
-	flows_packets(run->flows, write_packet, &pc, &start);
+	if (!flows_packets(run->flows, write_packet, &pc, &start))
+		run->w_partial++;
 	pcap_out_flush(run->out);
 }
 
@@ -501,13 +512,19 @@ static int on_segment(void *ctx, const struct segment *seg)
 		run->first_ts = seg->ts_us;
 		run->next_interval = seg->ts_us + env.interval_us;
 	}
-	if (env.interval_us && seg->ts_us >= run->next_interval) {
+	/* Every interval that passed gets its summary, also across a
+	 * silence in the capture. */
+	while (env.interval_us && seg->ts_us >= run->next_interval) {
 		struct pcap_src_stats none = {};
 
 		flows_advance(run->flows, run->next_interval);
 		recovery_expire(run->recovery, run->next_interval);
 		write_summary(run, &none, run->next_interval, false);
 		run->next_interval += env.interval_us;
+		/* A long silence: one summary for it, not one per interval. */
+		if (seg->ts_us >= run->next_interval + 16 * env.interval_us)
+			run->next_interval += (seg->ts_us - run->next_interval) /
+					      env.interval_us * env.interval_us;
 	}
 	if (env.duration_us && seg->ts_us > run->first_ts + env.duration_us) {
 		flows_advance(run->flows, run->first_ts + env.duration_us);
@@ -648,6 +665,8 @@ static void show_losses(struct run *run, const struct pcap_src_stats *ps)
 		     fs->orphans_dropped);
 	summary_loss(sm, "failures settled early as unrecovered (recovery table full)",
 		     recovery_overflow(run->recovery));
+	summary_loss(sm, "failed connections written in part to -w (memory limits)",
+		     run->w_partial);
 	if (env.verbose) {
 		summary_loss(sm, "kernel segment events", k[TW_STAT_SEGMENTS]);
 		summary_loss(sm, "segments past a hole, sent whole",

@@ -176,8 +176,11 @@ void recovery_established(struct recovery *r, const struct session *s)
 
 		if (!e)
 			break;	/* older ones are gone too */
+		/* Outcomes are reported up to a second out of order, so the
+		 * ring's head is not always the oldest: check the window. */
 		if (!e->settled && same_ip(&e->f.client, &s->client) &&
-		    same_sni(&e->f, s) && e->f.failed_ts <= now)
+		    same_sni(&e->f, s) && e->f.failed_ts <= now &&
+		    now - e->f.failed_ts <= r->window_us)
 			settle(r, e, true, now);
 		seq = e->older;
 	}

@@ -5,6 +5,7 @@
  * are real, and their clients are the ones locked out. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "report.h"
 #include "summary.h"
@@ -38,6 +39,7 @@ struct fp_count {
 
 struct summary {
 	const struct profiles *profiles;
+	uint32_t seed;
 	uint64_t window_us;
 	uint64_t first_ts;
 	uint64_t outcomes[OUTCOME__COUNT];
@@ -46,7 +48,9 @@ struct summary {
 	uint64_t alerts[2][256];
 	uint64_t encrypted_alerts[2];
 	uint64_t diag_failed[DIAG__COUNT], diag_recovered[DIAG__COUNT];
-	uint64_t recovered, harmless, pending;
+	uint64_t recovered, harmless;
+	uint64_t pending;	/* fallback probes waiting for their retry */
+	uint64_t pending_all;	/* failures in their recovery window */
 	struct client_count *clients;	/* open addressing */
 	uint32_t nclients;
 	uint64_t other_failed;		/* clients beyond the table */
@@ -70,6 +74,9 @@ struct summary *summary_new(const struct profiles *profiles,
 		return NULL;
 	sm->profiles = profiles;
 	sm->window_us = recovery_window_us;
+	if (getrandom(&sm->seed, sizeof(sm->seed), GRND_NONBLOCK) !=
+	    sizeof(sm->seed))
+		sm->seed = 0x9e3779b9;
 	sm->clients = calloc(TABLE_SIZE, sizeof(*sm->clients));
 	sm->fps = calloc(FP_TABLE_SIZE, sizeof(*sm->fps));
 	sm->cipher_tally = calloc(65536, sizeof(*sm->cipher_tally));
@@ -80,15 +87,25 @@ struct summary *summary_new(const struct profiles *profiles,
 	return sm;
 }
 
-static uint32_t fnv(const void *p, size_t n)
+/* Seeded, then mixed, so that chosen addresses or fingerprints cannot
+ * pile into one run of the open-addressing tables; a lookup also gives up
+ * after MAX_PROBE slots (the entry then counts among "other"). */
+static uint32_t hash(uint32_t seed, const void *p, size_t n)
 {
 	const uint8_t *b = p;
-	uint32_t h = 2166136261u;
+	uint32_t h = 2166136261u ^ seed;
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ b[i]) * 16777619u;
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
 	return h;
 }
+
+#define MAX_PROBE 64
 
 static struct client_count *client(struct summary *sm,
 				   const struct endpoint *e, bool create)
@@ -97,8 +114,8 @@ static struct client_count *client(struct summary *sm,
 	uint32_t h;
 
 	key.port = 0;
-	h = fnv(key.addr, 16);
-	for (uint32_t i = 0; i < TABLE_SIZE; i++) {
+	h = hash(sm->seed, key.addr, 16);
+	for (uint32_t i = 0; i < MAX_PROBE; i++) {
 		struct client_count *c = &sm->clients[(h + i) % TABLE_SIZE];
 
 		if (!c->used) {
@@ -118,9 +135,9 @@ static struct client_count *client(struct summary *sm,
 static void add_fingerprint(struct summary *sm, const struct session *s,
 			    const char *ja4)
 {
-	uint32_t h = fnv(ja4, strlen(ja4));
+	uint32_t h = hash(sm->seed, ja4, strlen(ja4));
 
-	for (uint32_t i = 0; i < FP_TABLE_SIZE; i++) {
+	for (uint32_t i = 0; i < MAX_PROBE; i++) {
 		struct fp_count *f = &sm->fps[(h + i) % FP_TABLE_SIZE];
 
 		if (!f->used) {
@@ -161,6 +178,7 @@ void summary_add(struct summary *sm, const struct session *s,
 		return;
 	sm->reasons[s->reason]++;
 	sm->diag_failed[d->code]++;
+	sm->pending_all++;
 	if (d->harmless == HARM_YES)
 		sm->harmless++;
 	else if (d->harmless == HARM_UNKNOWN)
@@ -201,6 +219,8 @@ void summary_settled(struct summary *sm, const struct pending_failure *f,
 
 	if (f->harmless == HARM_UNKNOWN && sm->pending)
 		sm->pending--;
+	if (sm->pending_all)
+		sm->pending_all--;
 	if (!recovered)
 		return;
 	sm->recovered++;
@@ -702,7 +722,11 @@ void summary_json(const struct summary *sm, struct json *j, uint64_t ts,
 	json_uint(j, "failed", sm->outcomes[OUTCOME_FAILED]);
 	json_uint(j, "recovered", sm->recovered);
 	json_uint(j, "harmless", sm->recovered + sm->harmless);
-	json_uint(j, "unrecovered", sm->outcomes[OUTCOME_FAILED] - sm->recovered);
+	/* Settled as not recovered: failures still in their window are
+	 * pending, in neither count. */
+	json_uint(j, "unrecovered", sm->outcomes[OUTCOME_FAILED] -
+		  sm->recovered - sm->pending_all);
+	json_uint(j, "pending", sm->pending_all);
 	json_object_begin(j, "reasons");
 	for (int r = 1; r < REASON__COUNT; r++)
 		if (sm->reasons[r])

@@ -90,6 +90,9 @@ static void learn(struct profiles *p, uint16_t port, const struct hello *h,
 	done(s);
 }
 
+/* What the ServerHello and the server's flight showed, for failed(). */
+static bool with_tls13, with_cert_request;
+
 /* A failure: the server (or client) sent this fatal alert before any
  * ServerHello (or at stage). */
 static void failed(struct profiles *p, uint16_t port, const struct hello *h,
@@ -110,6 +113,8 @@ static void failed(struct profiles *p, uint16_t port, const struct hello *h,
 		s->alert.encrypted = r == REASON_ENCRYPTED_ALERT;
 	}
 	s->has_sh = st >= STAGE_SERVER_HELLO;
+	s->tls13 = with_tls13;
+	s->cert_requested = with_cert_request;
 	diagnose(p, s, d);
 	done(s);
 }
@@ -256,11 +261,26 @@ static void test_certificates_and_probes(void **state)
 	failed(p, 443, &tls12, REASON_ENCRYPTED_ALERT, SIDE_CLIENT, 0,
 	       STAGE_SERVER_FLIGHT, &d);
 	assert_string_equal(diag_code_name(d.code), "certificate_rejected");
+	/* TLS 1.2: an alert after the client's flight is about its
+	 * certificate only if one was asked for. */
+	failed(p, 443, &tls12, REASON_SERVER_ALERT, SIDE_SERVER, 20,
+	       STAGE_CLIENT_FLIGHT, &d);
+	assert_string_equal(diag_code_name(d.code), "handshake_refused");
+	assert_non_null(strstr(d.text, "bad_record_mac"));
+	with_cert_request = true;
 	failed(p, 443, &tls12, REASON_SERVER_ALERT, SIDE_SERVER, 40,
 	       STAGE_CLIENT_FLIGHT, &d);
 	assert_string_equal(diag_code_name(d.code),
 			    "client_certificate_rejected");
+	with_cert_request = false;
+	/* TLS 1.3 hides the request: rule 2's encrypted alert is the sign. */
+	with_tls13 = true;
 	failed(p, 443, &tls12, REASON_ENCRYPTED_ALERT, SIDE_SERVER, 0,
+	       STAGE_CLIENT_FLIGHT, &d);
+	assert_string_equal(diag_code_name(d.code),
+			    "client_certificate_rejected");
+	with_tls13 = false;
+	failed(p, 443, &tls12, REASON_SERVER_ALERT, SIDE_SERVER, 116,
 	       STAGE_CLIENT_FLIGHT, &d);
 	assert_string_equal(diag_code_name(d.code),
 			    "client_certificate_rejected");
@@ -271,6 +291,26 @@ static void test_certificates_and_probes(void **state)
 	failed(p, 443, &tls12, REASON_CLIENT_CLOSED, SIDE_CLIENT, 0,
 	       STAGE_CLIENT_HELLO, &d);
 	assert_string_equal(diag_code_name(d.code), "server_silent");
+	profiles_free(p);
+}
+
+static void test_without_hello(void **state)
+{
+	struct profiles *p = profiles_new();
+	struct session *s = mk(443, &tls12);
+	struct diagnosis d;
+
+	(void)state;
+	free(s->ch);
+	s->ch = NULL;		/* the client stopped inside its hello */
+	s->outcome = OUTCOME_FAILED;
+	s->reason = REASON_TIMEOUT;
+	diagnose(p, s, &d);
+	assert_string_equal(diag_code_name(d.code), "timeout");
+	s->reason = REASON_CLIENT_CLOSED;
+	diagnose(p, s, &d);
+	assert_string_equal(diag_code_name(d.code), "server_silent");
+	done(s);
 	profiles_free(p);
 }
 
@@ -302,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_ciphers_and_groups),
 		cmocka_unit_test(test_sni_and_alpn),
 		cmocka_unit_test(test_certificates_and_probes),
+		cmocka_unit_test(test_without_hello),
 		cmocka_unit_test(test_not_failed_has_none),
 	};
 
