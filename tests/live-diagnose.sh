@@ -28,6 +28,8 @@ P_SMTLS=18466    # openssl s_server -Verify 1 -tls1_2
 P_MODERN=18467   # nginx TLS 1.2/1.3
 P_PLAIN=18468    # nginx plain HTTP (haproxy mTLS backend)
 P_PYPP=18470    # python ssl server reading a PROXY header first (split headers)
+P_SNI=18471     # nginx serving app.test only (ssl_reject_handshake elsewhere)
+P_ALPN=18472    # openssl s_server -alpn h2
 
 tmp=$(mktemp -d /tmp/tlswatch-live-diagnose.XXXXXX)
 pids=()          # servers
@@ -53,7 +55,7 @@ fail=0
 ok() { echo "PASS live-diagnose $1"; pass=$((pass + 1)); }
 ko() { echo "FAIL live-diagnose $1: $2"; fail=$((fail + 1)); }
 
-for p in $(seq 18460 18470); do
+for p in $(seq 18460 18472); do
 	if [ -n "$(ss -Hltn "( sport = :$p )")" ]; then
 		ko setup "port $p already in use"
 		exit 1
@@ -113,6 +115,15 @@ http {
     listen 127.0.0.1:$P_PLAIN;
     location / { return 200 "plain ok\n"; }
   }
+  server {
+    listen 127.0.0.1:$P_SNI ssl default_server;
+    ssl_reject_handshake on;
+  }
+  server {
+    listen 127.0.0.1:$P_SNI ssl;
+    server_name app.test;
+    location / { return 200 "sni ok\n"; }
+  }
 }
 NGX
 nginx -e "$tmp/nginx-error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" \
@@ -158,7 +169,13 @@ openssl s_server -accept 127.0.0.1:$P_SMTLS -cert "$tmp/srv.pem" -key "$tmp/srv.
 	-Verify 1 -tls1_2 -www -quiet </dev/null >"$tmp/s_server.out" 2>&1 &
 pids+=($!)
 
-for p in $P_LEGACY $P_PP $P_MODERN $P_PLAIN $P_HA1 $P_HA2 $P_HA3 $P_HAMTLS $P_SMTLS; do
+# ---- openssl s_server speaking h2 only (ALPN): alert 120 to the rest
+openssl s_server -accept 127.0.0.1:$P_ALPN -cert "$tmp/srv.pem" -key "$tmp/srv.key" \
+	-alpn h2 -www -quiet </dev/null >"$tmp/s_server_alpn.out" 2>&1 &
+pids+=($!)
+
+for p in $P_LEGACY $P_PP $P_MODERN $P_PLAIN $P_HA1 $P_HA2 $P_HA3 $P_HAMTLS $P_SMTLS \
+	$P_SNI $P_ALPN; do
 	for _ in $(seq 100); do
 		[ -n "$(ss -Hltn "( sport = :$p )")" ] && break
 		sleep 0.1
@@ -371,6 +388,51 @@ if start $name -p $P_HAMTLS,$P_SMTLS --json -a; then
 		ok "$name: haproxy verify required (TLS 1.2, 1.3) and s_server -Verify 1"
 	else
 		ko "$name" "got $got; want $want"
+	fi
+fi
+
+# ====================================================================
+# 5b. A name the server does not serve (nginx ssl_reject_handshake: alert
+# 112), and no ALPN overlap (s_server -alpn h2: alert 120), each after a
+# success that teaches the port what it serves.
+name=sni-alpn
+if start $name -p $P_SNI,$P_ALPN --json; then
+	sc 127.0.0.56 $P_SNI -servername app.test
+	sc 127.0.0.57 $P_SNI -servername other.test
+	sc 127.0.0.58 $P_ALPN -alpn h2
+	sc 127.0.0.59 $P_ALPN -alpn foo,bar
+	stop
+	got=$(q $name '[.[] | select(.event=="connection")
+		| [.client.ip, .diagnosis.code, .alert.code]] | sort | map(tostring) | join(" ")')
+	want='"[\"127.0.0.57\",\"sni_unknown\",112] [\"127.0.0.59\",\"alpn_mismatch\",120]"'
+	text=$(q $name '[.[] | select(.event=="connection") | .diagnosis.text] | join(" | ")')
+	if [ "$got" = "$want" ] && grep -q "other.test" <<<"$text" && grep -q "foo,bar" <<<"$text"; then
+		ok "$name: unserved name and ALPN without overlap diagnosed"
+	else
+		ko "$name" "got $got ($text); want $want"
+	fi
+fi
+
+# ====================================================================
+# 5c. A scanner: nmap ssl-enum-ciphers makes dozens of connections, most
+# closing after the server's flight or refused for the old versions and
+# ciphers it tries. Harmless, all of it: no client is locked out.
+name=scanner
+if start $name -p $P_MODERN --json; then
+	timeout 60 nmap -Pn -n -S 127.0.0.61 -e lo --script ssl-enum-ciphers \
+		-p $P_MODERN 127.0.0.1 >"$tmp/nmap.out" 2>&1
+	stop
+	s=$(q $name '[.[] | select(.event=="summary" and .final==true)] | last')
+	probes=$(q $name '[.[] | select(.event=="connection" and .diagnosis.code=="scanner_probe"
+		and .diagnosis.harmless==true)] | length')
+	failed=$(jq -r .failed <<<"$s")
+	verdict=$(jq -r .verdict <<<"$s")
+	if [ "$probes" -ge 3 ] && [ "$failed" -ge "$probes" ] &&
+		grep -q "^$failed of $failed failures (100%) are harmless" <<<"$verdict" &&
+		grep -q "scanner-like" <<<"$verdict" && grep -q "No client is locked out" <<<"$verdict"; then
+		ok "$name: nmap's $failed failures ($probes closed after the server's flight) all harmless"
+	else
+		ko "$name" "probes $probes, failed $failed, verdict: $verdict ($(tail -n 3 "$tmp/nmap.out"))"
 	fi
 fi
 

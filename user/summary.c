@@ -537,16 +537,24 @@ static void changes(const struct summary *sm, struct client_count **lock,
 		addf(buf, len, off, ".");
 }
 
+/* Scanners (nmap ssl-enum-ciphers, certificate checkers) close after the
+ * server's flight over and over; users' clients hardly ever do. */
+#define SCANNER_PROBES 3
+
+static bool scanner(const struct client_count *c)
+{
+	return c->harmless >= SCANNER_PROBES;
+}
+
 /* The verdict, in sentences; sep goes between client entries. */
 static void verdict(const struct summary *sm, char *buf, size_t len,
 		    const char *sep)
 {
 	uint64_t failed = sm->outcomes[OUTCOME_FAILED];
 	uint64_t fb = sm->diag_recovered[DIAG_FALLBACK_PROBE];
-	uint64_t harmless = sm->recovered + sm->harmless;
-	uint64_t real = failed > harmless ? failed - harmless : 0;
+	uint64_t harmless = sm->recovered + sm->harmless, real, scan = 0;
 	struct client_count **lock;
-	uint32_t n = 0;
+	uint32_t n = 0, nscan = 0, k = 0;
 	size_t off = 0;
 	char ip[64], why[128];
 
@@ -555,6 +563,21 @@ static void verdict(const struct summary *sm, char *buf, size_t len,
 		addf(buf, len, &off, "No failed handshakes.");
 		return;
 	}
+	/* A client that also closed after the server's flight again and
+	 * again is a scanner: its refused hellos probe what the server
+	 * takes, they lock no user out. */
+	lock = clients_sorted(sm, true, &n);
+	for (uint32_t i = 0; lock && i < n; i++) {
+		if (scanner(lock[i])) {
+			scan += real_total(lock[i]);
+			nscan++;
+		} else {
+			lock[k++] = lock[i];
+		}
+	}
+	n = k;
+	harmless += scan;
+	real = failed > harmless ? failed - harmless : 0;
 	addf(buf, len, &off, "%llu of %llu failures (%llu%%) are harmless",
 	     (unsigned long long)harmless, (unsigned long long)failed,
 	     (unsigned long long)(harmless * 100 / failed));
@@ -573,17 +596,22 @@ static void verdict(const struct summary *sm, char *buf, size_t len,
 			     (unsigned long long)(sm->window_us / 1000000));
 			s = ", ";
 		}
-		if (sm->harmless)
+		if (sm->harmless) {
 			addf(buf, len, &off, "%s%llu scanner-like probe%s", s,
 			     (unsigned long long)sm->harmless,
 			     sm->harmless == 1 ? "" : "s");
+			s = ", ";
+		}
+		if (scan)
+			addf(buf, len, &off, "%s%llu refused hello%s from %u scanner-like client%s",
+			     s, (unsigned long long)scan, scan == 1 ? "" : "s",
+			     nscan, nscan == 1 ? "" : "s");
 	}
 	addf(buf, len, &off, ".");
 	if (sm->pending)
 		addf(buf, len, &off, " %llu fallback probe%s still wait%s for a retry.",
 		     (unsigned long long)sm->pending, sm->pending == 1 ? "" : "s",
 		     sm->pending == 1 ? "s" : "");
-	lock = clients_sorted(sm, true, &n);
 	if (!real || !lock || !n) {
 		if (real)
 			addf(buf, len, &off, " %llu failure%s from clients not tracked one by one.",
