@@ -464,7 +464,7 @@ if start $name -p $P_MODERN --json -a -w "$tmp/failed.pcap"; then
 	[ "$est" = 0 ] || why+=" $est packets of the established connection (port $estport);"
 	n=$(wc -l <"$tmp/tshark.all")
 	if [ -z "$why" ]; then ok "$name: $n packets, alerts 40 and 48, SNIs w1/w2.test, none of the established one"
-	else ko "$name" "$why"; fi
+	else ko "$name" "$why tlswatch said: $(tail -c 1500 "$tmp/$name.err")"; fi
 fi
 
 # ====================================================================
@@ -576,7 +576,7 @@ if start $name -p $P_MODERN --json -a; then
 		[ -n "$theirs" ] && [ "$mine" = "$theirs" ] || why+=" $ip JA3 $mine, tshark $theirs;"
 	done
 	if [ -z "$why" ]; then ok "$name: TLS 1.2/1.3 latencies set, JA3 equals tshark's"
-	else ko "$name" "$why"; fi
+	else ko "$name" "$why tlswatch said: $(tail -c 1500 "$tmp/$name.err")"; fi
 fi
 
 ms=$((($(date +%s%N) - T0) / 1000000))

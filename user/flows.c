@@ -431,7 +431,8 @@ static void keep(struct flows *f, struct flow *fl, const struct segment *seg,
 		fl->log = log = n;
 	}
 	memcpy(log->buf + log->len, &p, sizeof(p));
-	memcpy(log->buf + log->len + sizeof(p), seg->data, seg->caplen);
+	if (seg->caplen)	/* a bare FIN or RST has no data pointer */
+		memcpy(log->buf + log->len + sizeof(p), seg->data, seg->caplen);
 	log->len += need;
 	log->n++;
 	return;
