@@ -455,7 +455,7 @@ static void on_report(void *ctx, const struct session *s)
 {
 	struct run *run = ctx;
 	struct diagnosis d;
-	char line[1024], fp[JA4_LEN] = "";
+	char line[2048], fp[JA4_LEN] = "";
 
 	/* A socket already gone needs no marking: its kernel state went with
 	 * it, and a mark would outlive it into the next connection. */
