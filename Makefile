@@ -13,14 +13,14 @@ override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -Iuser -I$(OUT)
 # copies that v3 accepts.
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
 	-MMD -MP -Ivmlinux/x86 -Ibpf
-# libbpf statically, from Debian's libbpf-dev; libelf, zlib, libpcap and
-# libcrypto (MD5 and SHA-256 for the JA3 and JA4 fingerprints)
-# from the host (Debian's libpcap.a needs libsystemd, which has no static
+# libbpf statically, from Debian's libbpf-dev; libelf, zlib, libpcap,
+# libcrypto (MD5 and SHA-256 for the JA3 and JA4 fingerprints) and
+# libmicrohttpd (--metrics) from the host (Debian's libpcap.a needs libsystemd, which has no static
 # form).
 # Expanded when linking, not when this file is read, so that `make deps
 # tlswatch` on a fresh machine finds the library deps just installed.
 LIBBPF_A = $(or $(firstword $(wildcard /usr/lib/*/libbpf.a /usr/lib64/libbpf.a)),/usr/lib/$(shell $(CC) -print-multiarch)/libbpf.a)
-LDLIBS = $(LIBBPF_A) -lelf -lz -lpcap -lcrypto
+LDLIBS = $(LIBBPF_A) -lelf -lz -lpcap -lcrypto -lmicrohttpd -lpthread
 
 ifeq ($(V),1)
 Q :=

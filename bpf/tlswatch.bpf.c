@@ -712,6 +712,9 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 		ev->newstate = newstate;
 		ev->client_next = client_next;
 		ev->server_next = server_next;
+		/* The child socket carries its listener's cgroup. */
+		ev->cgroup_id = newstate == TCP_ESTABLISHED ?
+			BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id) : 0;
 		if (f)
 			f->lost = 0;
 		bpf_ringbuf_submit(ev, 0);

@@ -125,6 +125,9 @@ struct tw_state_event {
 	/* With TCP_ESTABLISHED: the sequence numbers each side's first
 	 * payload byte will carry (host byte order). */
 	__u32 client_next, server_next;
+	/* With TCP_ESTABLISHED: the cgroup v2 id of the server's socket,
+	 * which says what service owns it (0 if unknown). */
+	__u64 cgroup_id;
 };
 
 /* Per-CPU counters, one array slot each. */

@@ -118,7 +118,7 @@ static void state_event(struct flows *f, const struct tw_state_event *ev,
 	switch (ev->newstate) {
 	case TCP_ESTABLISHED:
 		flows_open(f, &client, &server, ev->client_next,
-			   ev->server_next, fin.ts_us);
+			   ev->server_next, ev->cgroup_id, fin.ts_us);
 		break;
 	case TCP_FIN_WAIT1:
 	case TCP_CLOSE_WAIT:

@@ -57,6 +57,7 @@ struct flows {
 	uint32_t nbuckets;	/* power of two */
 	uint32_t seed;
 	uint32_t count;
+	uint32_t undecided;	/* of them, not reported yet */
 	struct flow *oldest, *newest;
 	struct flow **heap;
 	uint32_t heap_len;
@@ -245,6 +246,8 @@ static void add_stream_stats(struct stream_stats *sum,
 /* Keep the flow only as a marker: its outcome is out. */
 static void retire(struct flows *f, struct flow *fl)
 {
+	if (!fl->done)
+		f->undecided--;
 	for (int i = 0; i < 2; i++) {
 		add_stream_stats(&f->st.stream, &fl->st[i].st);
 		stream_free(&fl->st[i]);
@@ -352,6 +355,7 @@ static struct flow *create(struct flows *f, const struct endpoint *client,
 	f->buckets[h] = fl;
 	lru_append(f, fl);
 	f->count++;
+	f->undecided++;
 	f->st.flows++;
 	return fl;
 }
@@ -635,7 +639,7 @@ int flows_segment(void *fp, const struct segment *seg)
 
 void flows_open(struct flows *f, const struct endpoint *client,
 		const struct endpoint *server, uint32_t client_next,
-		uint32_t server_next, uint64_t ts)
+		uint32_t server_next, uint64_t owner, uint64_t ts)
 {
 	struct flow *fl;
 
@@ -655,6 +659,7 @@ void flows_open(struct flows *f, const struct endpoint *client,
 	 * before them instead of starting the stream. */
 	stream_start(&fl->st[SIDE_CLIENT], client_next);
 	stream_start(&fl->st[SIDE_SERVER], server_next);
+	fl->sess->owner = owner;
 	fl->start.known = true;
 	fl->start.ts_us = ts;
 	fl->start.client_isn = client_next - 1;
@@ -749,6 +754,11 @@ const struct flows_stats *flows_stats(struct flows *f)
 uint32_t flows_active(const struct flows *f)
 {
 	return f->count;
+}
+
+uint32_t flows_undecided(const struct flows *f)
+{
+	return f->undecided;
 }
 
 void flows_free(struct flows *f)

@@ -65,10 +65,11 @@ void flows_advance(struct flows *f, uint64_t now);
 /* The capture is over: report every connection still open. */
 void flows_finish(struct flows *f);
 /* Live capture: the server accepted the connection; each side's first
- * payload byte will carry these sequence numbers. */
+ * payload byte will carry these sequence numbers; owner is the cgroup id
+ * of the server's socket (0: unknown). */
 void flows_open(struct flows *f, const struct endpoint *client,
 		const struct endpoint *server, uint32_t client_next,
-		uint32_t server_next, uint64_t ts);
+		uint32_t server_next, uint64_t owner, uint64_t ts);
 
 /* What else live capture learns besides segments. */
 enum flow_event {
@@ -106,6 +107,8 @@ bool flows_packets(struct flows *f, flow_packet_fn fn, void *ctx,
 
 const struct flows_stats *flows_stats(struct flows *f);
 uint32_t flows_active(const struct flows *f);
+/* Connections followed whose outcome is not reported yet. */
+uint32_t flows_undecided(const struct flows *f);
 void flows_free(struct flows *f);
 
 #endif

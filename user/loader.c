@@ -306,3 +306,32 @@ int loader_check(const struct loader_opts *o, FILE *out)
 	fprintf(out, "tlswatch can capture here\n");
 	return 0;
 }
+
+bool loader_prog_stats(const struct loader *l, int i, const char **name,
+		       uint64_t *run_ns, uint64_t *runs)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	struct bpf_program *p;
+
+	switch (i) {
+	case 0:
+		p = l->skel->progs.handle_ingress;
+		break;
+	case 1:
+		p = l->skel->progs.handle_egress;
+		break;
+	case 2:
+		p = l->skel->progs.handle_state_change;
+		break;
+	default:
+		return false;
+	}
+	*name = bpf_program__name(p);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+		return false;
+	*run_ns = info.run_time_ns;
+	*runs = info.run_cnt;
+	return true;
+}

@@ -42,6 +42,10 @@ void loader_decided(struct loader *l, const struct endpoint *client,
 		    const struct endpoint *server);
 /* Kernel-side counters, summed over CPUs, indexed by enum tw_stat. */
 void loader_stats(const struct loader *l, uint64_t *v, int n);
+/* Run time and runs of each program, where the kernel counts them
+ * (sysctl kernel.bpf_stats_enabled=1); false for no such program. */
+bool loader_prog_stats(const struct loader *l, int i, const char **name,
+		       uint64_t *run_ns, uint64_t *runs);
 void loader_close(struct loader *l);
 
 /* --check: what works here and what is missing; 0 when live capture can

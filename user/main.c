@@ -18,6 +18,9 @@
 #include "flows.h"
 #include "json.h"
 #include "loader.h"
+#include "metrics.h"
+#include "metrics_http.h"
+#include "owner.h"
 #include "pcap_out.h"
 #include "pcap_src.h"
 #include "recovery.h"
@@ -51,12 +54,16 @@ static struct env {
 	bool proxy_given;
 	struct cidr_list proxy_trust;
 	const char *write_path;
+	const char *metrics_at;		/* --metrics */
+	const char *textfile;		/* --textfile */
+	uint32_t top_clients;
 	const char *ports_arg;
 	const char *cgroup;
 	bool check;
 } env = {
 	.timeout_us = 10000000,
 	.recovery_us = 30000000,
+	.top_clients = 20,
 	.ports_arg = "443",
 };
 
@@ -70,6 +77,10 @@ struct run {
 	uint64_t w_partial;	/* connections -w could not write whole */
 	struct profiles *profiles;
 	struct recovery *recovery;
+	struct metrics *metrics;	/* --metrics or --textfile */
+	struct metrics_http *http;	/* --metrics */
+	struct owners *owners;		/* live: cgroup ids to services */
+	uint64_t next_publish, next_textfile;	/* monotonic ns */
 	struct json json;
 	uint64_t first_ts;
 	uint64_t now;		/* capture time of the latest outcome */
@@ -112,6 +123,13 @@ static const char usage[] =
 "                             header before TLS (from a load balancer)\n"
 "      --proxy-trust CIDRS    believe the header's client address only from\n"
 "                             these peers (required with --proxy-protocol)\n"
+"      --metrics [ADDR:]PORT  serve Prometheus metrics at /metrics (a bare\n"
+"                             port binds 127.0.0.1)\n"
+"      --textfile PATH        write the metrics to PATH every 15 s (or every\n"
+"                             --interval), for node_exporter's textfile\n"
+"                             collector\n"
+"      --top-clients N        clients in tlswatch_top_client_failures\n"
+"                             (default 20, 0 for none)\n"
 "      --cgroup PATH          cgroup v2 directory to attach to (default: the\n"
 "                             cgroup v2 root)\n"
 "      --check                say whether live capture can work here\n"
@@ -124,6 +142,7 @@ static const char usage[] =
 enum {
 	OPT_TIMEOUT = 256, OPT_EXCLUDE, OPT_CGROUP, OPT_CHECK, OPT_CLIENT,
 	OPT_SNI, OPT_RECOVERY, OPT_INTERVAL, OPT_PROXY, OPT_PROXY_TRUST,
+	OPT_METRICS, OPT_TEXTFILE, OPT_TOP_CLIENTS,
 };
 
 static const struct option long_opts[] = {
@@ -141,6 +160,9 @@ static const struct option long_opts[] = {
 	{ "write", required_argument, NULL, 'w' },
 	{ "proxy-protocol", required_argument, NULL, OPT_PROXY },
 	{ "proxy-trust", required_argument, NULL, OPT_PROXY_TRUST },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "textfile", required_argument, NULL, OPT_TEXTFILE },
+	{ "top-clients", required_argument, NULL, OPT_TOP_CLIENTS },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -229,6 +251,30 @@ static int parse_args(int argc, char **argv)
 			if (!parse_cidrs(optarg, &env.proxy_trust, err, sizeof(err)))
 				return usage_error(err);
 			break;
+		case OPT_METRICS: {
+			struct sockaddr_storage ss;
+
+			if (metrics_http_parse(optarg, &ss, err, sizeof(err)))
+				return usage_error(err);
+			env.metrics_at = optarg;
+			break;
+		}
+		case OPT_TEXTFILE:
+			if (!*optarg)
+				return usage_error("--textfile needs a path");
+			env.textfile = optarg;
+			break;
+		case OPT_TOP_CLIENTS: {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || n > 1000)
+				return usage_error("--top-clients: a number from 0 to 1000");
+			env.top_clients = n;
+			break;
+		}
 		case OPT_CGROUP:
 			env.cgroup = optarg;
 			break;
@@ -264,6 +310,8 @@ static int parse_args(int argc, char **argv)
 		return usage_error("--proxy-protocol needs --proxy-trust: the load balancers whose headers are believed");
 	if (env.proxy_trust.n && !env.proxy_given)
 		return usage_error("--proxy-trust is for --proxy-protocol ports");
+	if (env.metrics_at && env.read_path)
+		return usage_error("--metrics is for live capture; with --read, use --textfile");
 	return 0;
 }
 
@@ -367,6 +415,8 @@ static void on_settled(void *ctx, const struct pending_failure *f,
 			      DIAG_FALLBACK_RETRY : f->code;
 
 	summary_settled(run->summary, f, recovered);
+	if (run->metrics)
+		metrics_settled(run->metrics, f, recovered);
 	if (!recovered)
 		return;
 	for (int i = 0; i < f->sni_len; i++)
@@ -455,6 +505,7 @@ static void on_report(void *ctx, const struct session *s)
 {
 	struct run *run = ctx;
 	struct diagnosis d;
+	struct report_owner owner = {};
 	char line[2048], fp[JA4_LEN] = "";
 
 	/* A socket already gone needs no marking: its kernel state went with
@@ -474,14 +525,20 @@ static void on_report(void *ctx, const struct session *s)
 	if (s->ch && !ja4(s->ch, fp))
 		fp[0] = '\0';
 	summary_add(run->summary, s, &d, s->ch && fp[0] ? fp : NULL);
+	if (run->owners && s->owner) {
+		owner.path = owners_path(run->owners, s->owner, run->now);
+		owner.name = owners_name(run->owners, s->owner, run->now);
+	}
+	if (run->metrics)
+		metrics_connection(run->metrics, s, &d, owner.name);
 	if (run->out && s->outcome == OUTCOME_FAILED)
 		write_packets(run, s);
 	if (env.all || report_by_default(s)) {
 		if (env.json) {
-			report_json(&run->json, s, &d);
+			report_json(&run->json, s, &d, &owner);
 			emit_json(run);
 		} else {
-			report_text(s, &d, line, sizeof(line));
+			report_text(s, &d, &owner, line, sizeof(line));
 			emit_text(run, line);
 		}
 	}
@@ -566,6 +623,55 @@ static void write_summary(struct run *run, const struct pcap_src_stats *ps,
 		summary_print(run->summary, stderr);
 }
 
+/* How often the metrics are rendered for --metrics, and written for
+ * --textfile when --interval does not say. */
+#define PUBLISH_NS 1000000000ULL
+#define TEXTFILE_NS (15 * 1000000000ULL)
+
+/* Render the metrics and hand them to --metrics and --textfile: once a
+ * second while capturing (mono: CLOCK_MONOTONIC ns), and at the end. */
+static void publish_metrics(struct run *run, uint64_t mono, uint64_t now_us,
+			    const struct pcap_src_stats *ps, bool final)
+{
+	static bool warned;
+	char *text;
+	size_t len;
+
+	if (!run->metrics || (!final && mono < run->next_publish))
+		return;
+	run->next_publish = mono + PUBLISH_NS;
+	show_losses(run, ps);
+	metrics_in_flight(run->metrics, flows_undecided(run->flows));
+	for (int i = 0; run->loader; i++) {
+		const char *name;
+		uint64_t ns, runs;
+
+		if (!loader_prog_stats(run->loader, i, &name, &ns, &runs))
+			break;
+		if (runs)
+			metrics_bpf(run->metrics, name, ns, runs);
+	}
+	text = metrics_render(run->metrics, now_us, &len);
+	if (!text)
+		return;
+	if (env.textfile && (final || mono >= run->next_textfile)) {
+		int e = metrics_write_file(env.textfile, text, len);
+
+		run->next_textfile = mono + (env.interval_us ?
+					     env.interval_us * 1000 : TEXTFILE_NS);
+		/* Said once: a full disk must not fill the log too. */
+		if (e < 0 && !warned) {
+			fprintf(stderr, "tlswatch: writing %s: %s (capture goes on)\n",
+				env.textfile, strerror(-e));
+			warned = true;
+		}
+	}
+	if (run->http)
+		metrics_http_publish(run->http, text, len);
+	else
+		free(text);
+}
+
 /* Live capture until a signal or --duration: 0, or 1 with a reason. */
 static int run_live(struct run *run, char *err, size_t errlen)
 {
@@ -584,6 +690,8 @@ static int run_live(struct run *run, char *err, size_t errlen)
 	run->loader = loader_open(&lo, err, errlen);
 	if (!run->loader)
 		return 1;
+	if (env.metrics_at || env.textfile)
+		run->owners = owners_new(loader_cgroup(run->loader));
 	fprintf(stderr, "tlswatch: watching TCP port%s %s on cgroup %s\n",
 		strpbrk(env.ports_arg, ",-") ? "s" : "", env.ports_arg,
 		loader_cgroup(run->loader));
@@ -622,12 +730,28 @@ static int run_live(struct run *run, char *err, size_t errlen)
 		/* A storm's count of held-back lines, once it is over. */
 		if (!env.json && run->rl_held)
 			emit_text(run, NULL);
+		{
+			struct pcap_src_stats none = {};
+
+			publish_metrics(run, now, (now + run->mono_offset_ns) / 1000,
+					&none, false);
+		}
 		if (env.duration_us && now - start >= env.duration_us * 1000)
 			break;
 		/* Lines as they happen, for people and for pipes alike. */
 		fflush(stdout);
 	}
 	return 0;
+}
+
+/* A loss: in the summary under its words, and in the metrics under its
+ * cause. */
+static void loss(struct run *run, const char *cause, const char *words,
+		 uint64_t n)
+{
+	summary_loss(run->summary, words, n);
+	if (run->metrics)
+		metrics_loss(run->metrics, cause, n);
 }
 
 static void show_losses(struct run *run, const struct pcap_src_stats *ps)
@@ -638,35 +762,42 @@ static void show_losses(struct run *run, const struct pcap_src_stats *ps)
 
 	if (run->loader) {
 		loader_stats(run->loader, k, TW_STAT__COUNT);
-		summary_loss(sm, "events lost: ring buffer full",
-			     k[TW_STAT_RINGBUF_FULL]);
-		summary_loss(sm, "connections not followed: kernel flow table full",
-			     k[TW_STAT_FLOW_FULL]);
-		summary_loss(sm, "directions whose records the kernel lost track of",
-			     k[TW_STAT_NOSYNC]);
-		summary_loss(sm, "ring buffer events that did not parse",
-			     run->bpf.malformed);
+		loss(run, "ringbuf_full", "events lost: ring buffer full",
+		     k[TW_STAT_RINGBUF_FULL]);
+		loss(run, "kernel_flows_full",
+		     "connections not followed: kernel flow table full",
+		     k[TW_STAT_FLOW_FULL]);
+		loss(run, "walk_lost",
+		     "directions whose records the kernel lost track of",
+		     k[TW_STAT_NOSYNC]);
+		loss(run, "events_malformed", "ring buffer events that did not parse",
+		     run->bpf.malformed);
 	}
 
-	summary_loss(sm, "packets that did not parse", ps->malformed);
-	summary_loss(sm, "segments cut short by the capture's snaplen",
-		     ps->truncated);
-	summary_loss(sm, "connections pushed out of the flow table",
-		     fs->evicted);
-	summary_loss(sm, "bytes missing from streams (gaps)",
-		     fs->stream.gap_bytes);
-	summary_loss(sm, "holes given up on to bound memory",
-		     fs->stream.forced_gaps);
-	summary_loss(sm, "retransmitted bytes that differed (first copy kept)",
-		     fs->stream.conflicts);
-	summary_loss(sm, "segments too far ahead to be plausible",
-		     fs->stream.ignored);
-	summary_loss(sm, "segments of connections whose start never came",
-		     fs->orphans_dropped);
-	summary_loss(sm, "failures settled early as unrecovered (recovery table full)",
-		     recovery_overflow(run->recovery));
-	summary_loss(sm, "failed connections written in part to -w (memory limits)",
-		     run->w_partial);
+	loss(run, "packets_malformed", "packets that did not parse",
+	     ps->malformed);
+	loss(run, "snaplen", "segments cut short by the capture's snaplen",
+	     ps->truncated);
+	loss(run, "flows_evicted", "connections pushed out of the flow table",
+	     fs->evicted);
+	loss(run, "gap_bytes", "bytes missing from streams (gaps)",
+	     fs->stream.gap_bytes);
+	loss(run, "holes_abandoned", "holes given up on to bound memory",
+	     fs->stream.forced_gaps);
+	loss(run, "retransmit_conflicts",
+	     "retransmitted bytes that differed (first copy kept)",
+	     fs->stream.conflicts);
+	loss(run, "segments_implausible", "segments too far ahead to be plausible",
+	     fs->stream.ignored);
+	loss(run, "orphan_segments",
+	     "segments of connections whose start never came",
+	     fs->orphans_dropped);
+	loss(run, "recovery_full",
+	     "failures settled early as unrecovered (recovery table full)",
+	     recovery_overflow(run->recovery));
+	loss(run, "write_partial",
+	     "failed connections written in part to -w (memory limits)",
+	     run->w_partial);
 	if (env.verbose) {
 		summary_loss(sm, "kernel segment events", k[TW_STAT_SEGMENTS]);
 		summary_loss(sm, "segments past a hole, sent whole",
@@ -727,6 +858,23 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto cleanup;
 	}
+	if (env.metrics_at || env.textfile) {
+		run.metrics = metrics_new(env.top_clients, TLSWATCH_VERSION);
+		if (!run.metrics) {
+			fprintf(stderr, "tlswatch: out of memory\n");
+			rc = 1;
+			goto cleanup;
+		}
+	}
+	/* Before capture starts: a port in use is a one-line error. */
+	if (env.metrics_at) {
+		run.http = metrics_http_start(env.metrics_at, err, sizeof(err));
+		if (!run.http) {
+			fprintf(stderr, "tlswatch: %s\n", err);
+			rc = 1;
+			goto cleanup;
+		}
+	}
 	if (env.write_path) {
 		run.out = pcap_out_open(env.write_path, err, sizeof(err));
 		if (!run.out) {
@@ -752,6 +900,8 @@ int main(int argc, char **argv)
 	/* Failures still in their recovery window are settled as they
 	 * stand: not recovered within the run. */
 	recovery_finish(run.recovery, run.now);
+	publish_metrics(&run, now_ns(CLOCK_MONOTONIC), run.loader ?
+			now_ns(CLOCK_REALTIME) / 1000 : run.now, &ps, true);
 	fflush(stdout);
 	/* A file that could not be opened gets its error line alone. */
 	if (rc >= 0 || ps.packets || run.loader)
@@ -779,6 +929,9 @@ int main(int argc, char **argv)
 	}
 
 cleanup:
+	metrics_http_stop(run.http);
+	metrics_free(run.metrics);
+	owners_free(run.owners);
 	loader_close(run.loader);
 	json_free(&run.json);
 	summary_free(run.summary);

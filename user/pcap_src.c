@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Offline capture source: link, IP and TCP headers of every record decoded
- * with a bounds check before each read, TCP segments handed on. */
+ * with a bounds check before each read, TCP segments handed on. The
+ * decoder is shared with live libpcap capture (pcap_live.c). */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,12 +25,6 @@
 #define ETH_P_8021Q 0x8100
 #define ETH_P_8021AD 0x88a8
 #define ETH_P_QINQ_OLD 0x9100	/* pre-802.1ad stacked tags */
-
-enum verdict {
-	PKT_TCP,
-	PKT_SKIP,
-	PKT_MALFORMED,
-};
 
 /* The rest of a packet: cap bytes at p were captured; wire bytes (>= cap)
  * were on the wire from p on, so wire > cap means snaplen cut it. A header
@@ -78,7 +73,7 @@ static bool ip_body(struct cursor *c, uint32_t hlen, uint32_t tot)
 	return true;
 }
 
-static enum verdict tcp(struct cursor *c, struct segment *seg)
+static enum pkt_verdict tcp(struct cursor *c, struct segment *seg)
 {
 	uint32_t hlen;
 
@@ -100,7 +95,7 @@ static enum verdict tcp(struct cursor *c, struct segment *seg)
 	return PKT_TCP;
 }
 
-static enum verdict ipv4(struct cursor *c, struct segment *seg)
+static enum pkt_verdict ipv4(struct cursor *c, struct segment *seg)
 {
 	const uint8_t *h = c->p;
 
@@ -118,7 +113,7 @@ static enum verdict ipv4(struct cursor *c, struct segment *seg)
 	return tcp(c, seg);
 }
 
-static enum verdict ipv6(struct cursor *c, struct segment *seg)
+static enum pkt_verdict ipv6(struct cursor *c, struct segment *seg)
 {
 	const uint8_t *h = c->p;
 	uint8_t nh;
@@ -168,7 +163,7 @@ static enum verdict ipv6(struct cursor *c, struct segment *seg)
 }
 
 /* After the link header: an EtherType, behind any number of VLAN tags. */
-static enum verdict ethertype(struct cursor *c, uint16_t type,
+static enum pkt_verdict ethertype(struct cursor *c, uint16_t type,
 			      struct segment *seg)
 {
 	while (type == ETH_P_8021Q || type == ETH_P_8021AD ||
@@ -185,7 +180,7 @@ static enum verdict ethertype(struct cursor *c, uint16_t type,
 	return PKT_SKIP;
 }
 
-static enum verdict ip_any(struct cursor *c, struct segment *seg)
+static enum pkt_verdict ip_any(struct cursor *c, struct segment *seg)
 {
 	if (c->cap < 1)
 		return PKT_MALFORMED;
@@ -199,7 +194,7 @@ static enum verdict ip_any(struct cursor *c, struct segment *seg)
 /* The 4-byte family of DLT_NULL is in the capturing host's byte order and
  * that of DLT_LOOP in network order; families are small, so whichever
  * half is non-zero tells the order. */
-static enum verdict loopback(struct cursor *c, struct segment *seg)
+static enum pkt_verdict loopback(struct cursor *c, struct segment *seg)
 {
 	uint32_t fam;
 
@@ -221,7 +216,7 @@ static enum verdict loopback(struct cursor *c, struct segment *seg)
 	}
 }
 
-static enum verdict decode(int dlt, struct cursor *c, struct segment *seg)
+static enum pkt_verdict link_layer(int dlt, struct cursor *c, struct segment *seg)
 {
 	uint16_t type;
 
@@ -262,7 +257,21 @@ static enum verdict decode(int dlt, struct cursor *c, struct segment *seg)
 	}
 }
 
-static bool supported(int dlt)
+enum pkt_verdict pcap_src_decode(int dlt, const uint8_t *data,
+				 uint32_t caplen, uint32_t len,
+				 struct segment *seg)
+{
+	struct cursor c = {
+		.p = data,
+		.cap = caplen,
+		/* Some writers record a wire length below the captured one. */
+		.wire = len > caplen ? len : caplen,
+	};
+
+	return link_layer(dlt, &c, seg);
+}
+
+bool pcap_src_supported(int dlt)
 {
 	switch (dlt) {
 	case DLT_EN10MB:
@@ -321,7 +330,7 @@ int pcap_src_run(const char *path, segment_fn fn, void *ctx,
 		return -1;
 	}
 	dlt = pcap_datalink(pc);
-	if (!supported(dlt)) {
+	if (!pcap_src_supported(dlt)) {
 		why = pcap_datalink_val_to_name(dlt);
 		set_err(err, errlen, "%s: unsupported link type %d%s%s%s", name,
 			dlt, why ? " (" : "", why ? why : "", why ? ")" : "");
@@ -332,7 +341,6 @@ int pcap_src_run(const char *path, segment_fn fn, void *ctx,
 		struct pcap_pkthdr *h;
 		const u_char *data;
 		struct segment seg;
-		struct cursor c;
 		int r;
 
 		r = pcap_next_ex(pc, &h, &data);
@@ -349,11 +357,7 @@ int pcap_src_run(const char *path, segment_fn fn, void *ctx,
 		memset(&seg, 0, sizeof(seg));
 		seg.ts_us = (uint64_t)h->ts.tv_sec * 1000000 +
 			    (uint64_t)h->ts.tv_usec;
-		c.p = data;
-		c.cap = h->caplen;
-		/* Some writers record a wire length below the captured one. */
-		c.wire = h->len > h->caplen ? h->len : h->caplen;
-		switch (decode(dlt, &c, &seg)) {
+		switch (pcap_src_decode(dlt, data, h->caplen, h->len, &seg)) {
 		case PKT_SKIP:
 			st->skipped++;
 			continue;

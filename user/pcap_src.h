@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Offline capture source: pcap and pcapng files (or stdin) to segments. */
+/* Offline capture source: pcap and pcapng files (or stdin) to segments,
+ * and the packet decoder live libpcap capture shares. */
 #ifndef TLSWATCH_PCAP_SRC_H
 #define TLSWATCH_PCAP_SRC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,5 +27,20 @@ struct pcap_src_stats {
  * (st may be NULL); messages call "-" "stdin". */
 int pcap_src_run(const char *path, segment_fn fn, void *ctx,
 		 struct pcap_src_stats *st, char *err, size_t errlen);
+
+enum pkt_verdict {
+	PKT_TCP,	/* seg holds a TCP segment */
+	PKT_SKIP,	/* not TCP, or an IP fragment after the first */
+	PKT_MALFORMED,	/* headers that did not parse */
+};
+
+/* Is link type dlt (DLT_*) one pcap_src_decode() reads? */
+bool pcap_src_supported(int dlt);
+/* One packet's link, IP and TCP headers: caplen bytes at data were
+ * captured of len on the wire. The caller zeroes seg and sets ts_us and
+ * dir; seg->data points into data. */
+enum pkt_verdict pcap_src_decode(int dlt, const uint8_t *data,
+				 uint32_t caplen, uint32_t len,
+				 struct segment *seg);
 
 #endif

@@ -194,7 +194,7 @@ static void certificate_json(struct json *j, const struct x509_info *xi)
 }
 
 void report_json(struct json *j, const struct session *s,
-		 const struct diagnosis *d)
+		 const struct diagnosis *d, const struct report_owner *o)
 {
 	const struct session_side *c = &s->side[SIDE_CLIENT];
 	const struct session_side *sv = &s->side[SIDE_SERVER];
@@ -251,6 +251,12 @@ void report_json(struct json *j, const struct session *s,
 		json_object_end(j);
 	}
 	json_string(j, "capture", capture_name(s->capture));
+	if (o && o->name) {
+		json_object_begin(j, "owner");
+		json_string(j, "name", o->name);
+		json_string(j, "cgroup", o->path);
+		json_object_end(j);
+	}
 	if (d->code != DIAG_NONE)
 		diagnosis_json(j, d);
 	json_object_end(j);
@@ -268,7 +274,7 @@ static void sni_text(const struct tls_client_hello *ch, char *buf, size_t len)
 }
 
 void report_text(const struct session *s, const struct diagnosis *d,
-		 char *buf, size_t len)
+		 const struct report_owner *o, char *buf, size_t len)
 {
 	size_t n;
 
@@ -310,6 +316,9 @@ void report_text(const struct session *s, const struct diagnosis *d,
 	if (s->has_peer && n < len)
 		snprintf(buf + n, len - n, " via %s",
 			 endpoint_ip(&s->peer, ip, sizeof(ip)));
+	n = strlen(buf);
+	if (o && o->name && n < len)
+		snprintf(buf + n, len - n, " [%s]", o->name);
 	n = strlen(buf);
 	if (d->code != DIAG_NONE && n < len)
 		snprintf(buf + n, len - n, "\n    %s%s: %s", diag_code_name(d->code),

@@ -18,12 +18,18 @@ const char *format_time(uint64_t ts_us, char *buf, size_t len);
 /* Is this outcome printed without --all? */
 bool report_by_default(const struct session *s);
 
+/* The service owning the server's socket: its cgroup path and short
+ * name, NULL when not known. */
+struct report_owner {
+	const char *path, *name;
+};
+
 /* d: the connection's diagnosis (code DIAG_NONE when it has none). */
 void report_json(struct json *j, const struct session *s,
-		 const struct diagnosis *d);
+		 const struct diagnosis *d, const struct report_owner *o);
 /* One line, and a second, indented, with the diagnosis of a failure;
  * without the last newline, into buf. */
 void report_text(const struct session *s, const struct diagnosis *d,
-		 char *buf, size_t len);
+		 const struct report_owner *o, char *buf, size_t len);
 
 #endif

@@ -146,6 +146,7 @@ struct session {
 	bool proxy_local;	/* LOCAL / UNKNOWN: the proxy's own */
 	bool has_peer;
 	struct endpoint peer;
+	uint64_t owner;		/* cgroup id of the server's socket, or 0 */
 	/* Deadlines, 0 when unset: report the decided outcome; decide on a
 	 * close; TLS 1.3 quiet rule. */
 	uint64_t report_at;
