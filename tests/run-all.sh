@@ -14,7 +14,9 @@ trap 'rm -f "$log"' EXIT
 	tests/golden/run.sh
 	tests/live.sh
 	tests/live-diagnose.sh
+	tests/live-pcap.sh
 	tests/cli.sh
+	tests/prometheus.sh
 } 2>&1 | tee "$log"
 
 pass=$(grep -c '^PASS ' "$log")

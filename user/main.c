@@ -12,6 +12,7 @@
 
 #include "../bpf/tlswatch.h"
 #include "bpf_events.h"
+#include "cgroup.h"
 #include "cli.h"
 #include "diagnose.h"
 #include "fingerprint.h"
@@ -21,6 +22,7 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "owner.h"
+#include "pcap_live.h"
 #include "pcap_out.h"
 #include "pcap_src.h"
 #include "recovery.h"
@@ -35,6 +37,12 @@
 #define TEXT_LINES_PER_SEC 50
 
 static volatile sig_atomic_t exiting;
+
+enum capture_method {
+	CAPTURE_AUTO,		/* BPF, or libpcap where BPF cannot load */
+	CAPTURE_BPF,
+	CAPTURE_PCAP,
+};
 
 static struct env {
 	uint8_t ports[PORT_MAP_BYTES];
@@ -59,6 +67,8 @@ static struct env {
 	uint32_t top_clients;
 	const char *ports_arg;
 	const char *cgroup;
+	enum capture_method capture;
+	bool capture_given;
 	bool check;
 } env = {
 	.timeout_us = 10000000,
@@ -68,7 +78,9 @@ static struct env {
 };
 
 struct run {
-	struct loader *loader;	/* live capture, or NULL */
+	bool live;
+	struct loader *loader;	/* live capture through BPF, or NULL */
+	struct pcap_live *pcap;	/* live capture through libpcap, or NULL */
 	struct bpf_events_stats bpf;
 	int64_t mono_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	struct flows *flows;
@@ -130,6 +142,10 @@ static const char usage[] =
 "                             collector\n"
 "      --top-clients N        clients in tlswatch_top_client_failures\n"
 "                             (default 20, 0 for none)\n"
+"      --capture bpf|pcap     live capture through BPF programs, or through\n"
+"                             libpcap on every interface (needs only\n"
+"                             CAP_NET_RAW; default: BPF, or libpcap where\n"
+"                             BPF cannot load)\n"
 "      --cgroup PATH          cgroup v2 directory to attach to (default: the\n"
 "                             cgroup v2 root)\n"
 "      --check                say whether live capture can work here\n"
@@ -141,6 +157,7 @@ static const char usage[] =
 
 enum {
 	OPT_TIMEOUT = 256, OPT_EXCLUDE, OPT_CGROUP, OPT_CHECK, OPT_CLIENT,
+	OPT_CAPTURE,
 	OPT_SNI, OPT_RECOVERY, OPT_INTERVAL, OPT_PROXY, OPT_PROXY_TRUST,
 	OPT_METRICS, OPT_TEXTFILE, OPT_TOP_CLIENTS,
 };
@@ -163,6 +180,7 @@ static const struct option long_opts[] = {
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 	{ "top-clients", required_argument, NULL, OPT_TOP_CLIENTS },
+	{ "capture", required_argument, NULL, OPT_CAPTURE },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -275,6 +293,15 @@ static int parse_args(int argc, char **argv)
 			env.top_clients = n;
 			break;
 		}
+		case OPT_CAPTURE:
+			if (!strcmp(optarg, "bpf"))
+				env.capture = CAPTURE_BPF;
+			else if (!strcmp(optarg, "pcap"))
+				env.capture = CAPTURE_PCAP;
+			else
+				return usage_error("--capture is bpf or pcap");
+			env.capture_given = true;
+			break;
 		case OPT_CGROUP:
 			env.cgroup = optarg;
 			break;
@@ -310,6 +337,10 @@ static int parse_args(int argc, char **argv)
 		return usage_error("--proxy-protocol needs --proxy-trust: the load balancers whose headers are believed");
 	if (env.proxy_trust.n && !env.proxy_given)
 		return usage_error("--proxy-trust is for --proxy-protocol ports");
+	if (env.capture_given && env.read_path)
+		return usage_error("--capture is for live capture, not --read");
+	if (env.capture == CAPTURE_PCAP && env.cgroup)
+		return usage_error("--cgroup is for BPF capture, not --capture pcap");
 	if (env.metrics_at && env.read_path)
 		return usage_error("--metrics is for live capture; with --read, use --textfile");
 	return 0;
@@ -379,7 +410,7 @@ static void emit_text(struct run *run, const char *line)
 {
 	uint64_t sec = 0;
 
-	if (run->loader) {
+	if (run->live) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -396,7 +427,7 @@ static void emit_text(struct run *run, const char *line)
 	}
 	if (!line)
 		return;
-	if (run->loader && run->rl_shown >= TEXT_LINES_PER_SEC) {
+	if (run->live && run->rl_shown >= TEXT_LINES_PER_SEC) {
 		run->rl_held++;
 		return;
 	}
@@ -683,25 +714,63 @@ static int run_live(struct run *run, char *err, size_t errlen)
 		.on_event = on_bpf_event,
 		.ctx = run,
 	};
+	const char *plural = strpbrk(env.ports_arg, ",-") ? "s" : "";
+	char bpf_err[256] = "", pcap_err[240];
 	uint64_t start, now;
 	int rc;
 
 	run->mono_offset_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
-	run->loader = loader_open(&lo, err, errlen);
-	if (!run->loader)
-		return 1;
-	if (env.metrics_at || env.textfile)
-		run->owners = owners_new(loader_cgroup(run->loader));
-	fprintf(stderr, "tlswatch: watching TCP port%s %s on cgroup %s\n",
-		strpbrk(env.ports_arg, ",-") ? "s" : "", env.ports_arg,
-		loader_cgroup(run->loader));
+	if (env.capture != CAPTURE_PCAP) {
+		run->loader = loader_open(&lo, bpf_err, sizeof(bpf_err));
+		/* Falling back is for a kernel or privileges that refuse BPF;
+		 * a cgroup problem has its fix in --cgroup. */
+		if (!run->loader && (env.capture == CAPTURE_BPF || env.cgroup ||
+				     cgroup_namespaced())) {
+			snprintf(err, errlen, "%s", bpf_err);
+			return 1;
+		}
+	}
+	if (!run->loader) {
+		run->pcap = pcap_live_open(env.ports, pcap_err,
+					   sizeof(pcap_err));
+		if (!run->pcap) {
+			if (env.capture == CAPTURE_PCAP)
+				snprintf(err, errlen, "%s", pcap_err);
+			else
+				snprintf(err, errlen, "%s; and %s", bpf_err,
+					 pcap_err);
+			return 1;
+		}
+		if (env.capture == CAPTURE_AUTO)
+			fprintf(stderr, "tlswatch: BPF capture unavailable (%s): capturing with libpcap instead\n",
+				bpf_err);
+		fprintf(stderr, "tlswatch: watching TCP port%s %s on all interfaces (libpcap)\n",
+			plural, env.ports_arg);
+	} else {
+		if (env.metrics_at || env.textfile)
+			run->owners = owners_new(loader_cgroup(run->loader));
+		fprintf(stderr, "tlswatch: watching TCP port%s %s on cgroup %s\n",
+			plural, env.ports_arg, loader_cgroup(run->loader));
+	}
+	run->live = true;
 	start = now_ns(CLOCK_MONOTONIC);
 	run->next_interval = start + env.interval_us * 1000;
 	while (!exiting && !run->write_failed) {
-		rc = loader_poll(run->loader, 100);
+		/* Packets carry their capture time as BPF events do, so the
+		 * clock below runs the same for both. */
+		if (run->pcap)
+			rc = pcap_live_poll(run->pcap, 100, flows_segment,
+					    run->flows);
+		else
+			rc = loader_poll(run->loader, 100);
 		if (rc < 0 && rc != -EINTR) {
-			snprintf(err, errlen, "reading the ring buffer: %s",
-				 strerror(-rc));
+			if (run->pcap && rc == -EIO)
+				snprintf(err, errlen, "%s",
+					 pcap_live_error(run->pcap));
+			else
+				snprintf(err, errlen, "reading the %s: %s",
+					 run->pcap ? "capture" : "ring buffer",
+					 strerror(-rc));
 			return 1;
 		}
 		now = now_ns(CLOCK_MONOTONIC);
@@ -750,7 +819,7 @@ static void loss(struct run *run, const char *cause, const char *words,
 		 uint64_t n)
 {
 	summary_loss(run->summary, words, n);
-	if (run->metrics)
+	if (run->metrics && cause)
 		metrics_loss(run->metrics, cause, n);
 }
 
@@ -759,7 +828,22 @@ static void show_losses(struct run *run, const struct pcap_src_stats *ps)
 	const struct flows_stats *fs = flows_stats(run->flows);
 	struct summary *sm = run->summary;
 	uint64_t k[TW_STAT__COUNT] = {};
+	struct pcap_live_stats pl = {};
+	struct pcap_src_stats all = *ps;
 
+	if (run->pcap) {
+		pcap_live_stats(run->pcap, &pl);
+		loss(run, "pcap_kernel_drop",
+		     "packets dropped by the kernel: capture buffer full",
+		     pl.kernel_drops);
+		loss(run, "pcap_interface_drop",
+		     "packets dropped by network interfaces", pl.if_drops);
+		all.packets += pl.packets;
+		all.tcp += pl.tcp;
+		all.malformed += pl.malformed;
+		all.truncated += pl.truncated;
+		ps = &all;
+	}
 	if (run->loader) {
 		loader_stats(run->loader, k, TW_STAT__COUNT);
 		loss(run, "ringbuf_full", "events lost: ring buffer full",
@@ -780,12 +864,13 @@ static void show_losses(struct run *run, const struct pcap_src_stats *ps)
 	     ps->truncated);
 	loss(run, "flows_evicted", "connections pushed out of the flow table",
 	     fs->evicted);
-	loss(run, "gap_bytes", "bytes missing from streams (gaps)",
+	/* Bytes, not events: the summary's only (the connections they
+	 * touched are counted with outcome unknown). */
+	loss(run, NULL, "bytes missing from streams (gaps)",
 	     fs->stream.gap_bytes);
 	loss(run, "holes_abandoned", "holes given up on to bound memory",
 	     fs->stream.forced_gaps);
-	loss(run, "retransmit_conflicts",
-	     "retransmitted bytes that differed (first copy kept)",
+	loss(run, NULL, "retransmitted bytes that differed (first copy kept)",
 	     fs->stream.conflicts);
 	loss(run, "segments_implausible", "segments too far ahead to be plausible",
 	     fs->stream.ignored);
@@ -809,6 +894,9 @@ static void show_losses(struct run *run, const struct pcap_src_stats *ps)
 			     fs->midstream);
 		summary_loss(sm, "connections not opening with a ClientHello",
 			     fs->not_hello);
+		if (run->pcap)
+			summary_loss(sm, "outgoing copies of loopback packets left out",
+				     pl.lo_copies);
 	}
 }
 
@@ -865,6 +953,13 @@ int main(int argc, char **argv)
 			rc = 1;
 			goto cleanup;
 		}
+		/* The first ports watched, as many as the metrics keep. */
+		for (uint32_t p = 1, n = 0; p < 65536 && n < 64; p++)
+			if ((env.ports_given || !env.read_path) &&
+			    (env.ports[p >> 3] & (1u << (p & 7)))) {
+				metrics_port(run.metrics, p);
+				n++;
+			}
 	}
 	/* Before capture starts: a port in use is a one-line error. */
 	if (env.metrics_at) {
@@ -889,7 +984,7 @@ int main(int argc, char **argv)
 				  sizeof(err));
 	} else {
 		rc = run_live(&run, err, sizeof(err));
-		if (rc && !run.loader) {
+		if (rc && !run.live) {
 			fprintf(stderr, "tlswatch: %s\n", err);
 			goto cleanup;
 		}
@@ -900,12 +995,12 @@ int main(int argc, char **argv)
 	/* Failures still in their recovery window are settled as they
 	 * stand: not recovered within the run. */
 	recovery_finish(run.recovery, run.now);
-	publish_metrics(&run, now_ns(CLOCK_MONOTONIC), run.loader ?
+	publish_metrics(&run, now_ns(CLOCK_MONOTONIC), run.live ?
 			now_ns(CLOCK_REALTIME) / 1000 : run.now, &ps, true);
 	fflush(stdout);
 	/* A file that could not be opened gets its error line alone. */
-	if (rc >= 0 || ps.packets || run.loader)
-		write_summary(&run, &ps, run.loader ?
+	if (rc >= 0 || ps.packets || run.live)
+		write_summary(&run, &ps, run.live ?
 			      now_ns(CLOCK_REALTIME) / 1000 :
 			      run.now ? run.now : run.first_ts, true);
 	if (run.out) {
@@ -933,6 +1028,7 @@ cleanup:
 	metrics_free(run.metrics);
 	owners_free(run.owners);
 	loader_close(run.loader);
+	pcap_live_close(run.pcap);
 	json_free(&run.json);
 	summary_free(run.summary);
 	recovery_free(run.recovery);

@@ -270,8 +270,20 @@ found:
 
 static const char *owner_label(struct metrics *m, const char *owner)
 {
+	/* Containers come and go with every rollout: as a label, only
+	 * their runtime, so that series do not churn. */
+	static const char *const runtimes[][2] = {
+		{ "docker-", "docker" },
+		{ "cri-containerd-", "containerd" },
+		{ "crio-", "cri-o" },
+		{ "libpod-", "podman" },
+	};
+
 	if (!owner || !*owner)
 		return "unknown";
+	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
+		if (strncmp(owner, runtimes[i][0], strlen(runtimes[i][0])) == 0)
+			return runtimes[i][1];
 	for (uint32_t i = 0; i < m->nowners; i++)
 		if (strcmp(m->owners[i], owner) == 0)
 			return m->owners[i];
@@ -380,6 +392,15 @@ void metrics_settled(struct metrics *m, const struct pending_failure *f,
 
 	labels(lab, sizeof(lab), "port", port_label(m, f->server_port, pb), NULL);
 	add(m, recovered ? F_RECOVERED : F_UNRECOVERED, lab, 1);
+}
+
+void metrics_port(struct metrics *m, uint16_t port)
+{
+	char lab[LABELS_LEN], pb[8];
+
+	labels(lab, sizeof(lab), "port", port_label(m, port, pb), NULL);
+	add(m, F_RECOVERED, lab, 0);
+	add(m, F_UNRECOVERED, lab, 0);
 }
 
 void metrics_loss(struct metrics *m, const char *cause, uint64_t total)

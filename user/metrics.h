@@ -32,6 +32,9 @@ void metrics_connection(struct metrics *m, const struct session *s,
 /* A failure settled, recovered or not. */
 void metrics_settled(struct metrics *m, const struct pending_failure *f,
 		     bool recovered);
+/* A watched port: its counters exist from the start, at 0, so that
+ * increase() sees their first count. */
+void metrics_port(struct metrics *m, uint16_t port);
 /* Totals kept elsewhere, set as they stand. */
 void metrics_loss(struct metrics *m, const char *cause, uint64_t total);
 void metrics_in_flight(struct metrics *m, uint64_t n);
