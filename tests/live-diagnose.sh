@@ -55,7 +55,7 @@ fail=0
 ok() { echo "PASS live-diagnose $1"; pass=$((pass + 1)); }
 ko() { echo "FAIL live-diagnose $1: $2"; fail=$((fail + 1)); }
 
-for p in $(seq 18460 18472); do
+for p in $(seq 18460 18474); do
 	if [ -n "$(ss -Hltn "( sport = :$p )")" ]; then
 		ko setup "port $p already in use"
 		exit 1
@@ -435,6 +435,41 @@ if start $name -p $P_MODERN --json; then
 		ko "$name" "probes $probes, failed $failed, verdict: $verdict ($(tail -n 3 "$tmp/nmap.out"))"
 	fi
 fi
+
+# ====================================================================
+# 5d. Owner: a server in a cgroup of its own is named by it, in records and
+# in the metrics' owner label.
+name=owner
+cgroot=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+cg="$cgroot/tlswatch-owner-test.service"
+P_OWNER=18473
+if [ -z "$cgroot" ] || ! mkdir -p "$cg"; then
+	ko "$name" "no cgroup v2 directory to make a test cgroup in"
+elif start $name -p $P_OWNER --json --metrics 127.0.0.1:18474; then
+	sh -c 'echo $$ >"$1/cgroup.procs"; shift; exec "$@"' sh "$cg" \
+		openssl s_server -accept 127.0.0.1:$P_OWNER -cert "$tmp/srv.pem" \
+		-key "$tmp/srv.key" -tls1_2 -www -quiet </dev/null >/dev/null 2>&1 &
+	opid=$!
+	pids+=($opid)
+	for _ in $(seq 50); do
+		[ -n "$(ss -Hltn "( sport = :$P_OWNER )")" ] && break
+		sleep 0.1
+	done
+	sc 127.0.0.62 $P_OWNER -tls1 -cipher DEFAULT:@SECLEVEL=0
+	sleep 2.5	# a metrics render
+	m=$(curl -s 127.0.0.1:18474/metrics | grep "^tlswatch_handshakes_total{port=\"$P_OWNER\"")
+	stop
+	kill "$opid" 2>/dev/null
+	wait "$opid" 2>/dev/null
+	got=$(q $name '[.[] | select(.event=="connection") | .owner] | first')
+	if [ "$got" = '{"name":"tlswatch-owner-test.service","cgroup":"/tlswatch-owner-test.service"}' ] &&
+		grep -q 'owner="tlswatch-owner-test.service",outcome="failed"} 1' <<<"$m"; then
+		ok "$name: the server's cgroup names it in the record and the metric"
+	else
+		ko "$name" "record owner $got; metric: $m"
+	fi
+fi
+rmdir "$cg" 2>/dev/null
 
 # ====================================================================
 # 6. -w: the packets of failed connections, readable by tshark.

@@ -747,8 +747,9 @@ static int run_live(struct run *run, char *err, size_t errlen)
 		fprintf(stderr, "tlswatch: watching TCP port%s %s on all interfaces (libpcap)\n",
 			plural, env.ports_arg);
 	} else {
-		if (env.metrics_at || env.textfile)
-			run->owners = owners_new(loader_cgroup(run->loader));
+		/* Which service owns each server socket: for records and
+		 * metrics alike (out of memory: not said). */
+		run->owners = owners_new(loader_cgroup(run->loader));
 		fprintf(stderr, "tlswatch: watching TCP port%s %s on cgroup %s\n",
 			plural, env.ports_arg, loader_cgroup(run->loader));
 	}
