@@ -36,7 +36,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test unit golden deps test-deps demo
+.PHONY: all clean test unit golden deps test-deps demo bench
 
 all: tlswatch
 
@@ -87,6 +87,10 @@ demo: test-deps
 test: test-deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
 	$(Q)tests/run-all.sh $(UNIT_BINS)
+
+# Benchmarks (bench/README.md): not tests, and slow.
+bench: tlswatch
+	$(Q)$(MAKE) --no-print-directory -C bench memory
 
 clean:
 	$(Q)rm -rf $(OUT) tlswatch

@@ -162,9 +162,10 @@ fi
 # As in tests/live.sh: timing, who closed first when both sides close
 # within a millisecond, an established TLS 1.3 handshake's bytes (they end
 # with whichever side's next record comes first) and diagnoses (they
-# depend on what the same run saw first) are left out.
+# depend on what the same run saw first) are left out, and the owner,
+# which libpcap cannot know.
 strip='select(.event == "connection")
-       | del(.time, .duration_ms, .latency_ms, .diagnosis, .close.by)
+       | del(.time, .duration_ms, .latency_ms, .diagnosis, .close.by, .owner)
        | if .outcome == "established" and .server_hello.version == "TLS 1.3"
          then del(.bytes) else . end | tostring'
 jq -r "$strip" "$tmp/pcap.out" | sort >"$tmp/pcap.sorted"

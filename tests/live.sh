@@ -217,7 +217,7 @@ done
 # (each tcpdump is read alone), and are checked by the golden tests and
 # tests/live-diagnose.sh. Recovered and summary events are left out.
 strip='select(.event == "connection")
-       | del(.time, .duration_ms, .latency_ms, .diagnosis, .close.by)
+       | del(.time, .duration_ms, .latency_ms, .diagnosis, .close.by, .owner)
        | if .server.port == 18450 then del(.server_certificate) else . end
        | if .outcome == "established" and .server_hello.version == "TLS 1.3"
          then del(.bytes) else . end | tostring'
