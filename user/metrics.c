@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "metrics.h"
 #include "report.h"
 
@@ -158,18 +159,6 @@ void metrics_free(struct metrics *m)
 	free(m);
 }
 
-static uint32_t hash(uint32_t seed, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint32_t h = 2166136261u ^ seed;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 16777619u;
-	h ^= h >> 16;
-	h *= 0x85ebca6b;
-	h ^= h >> 13;
-	return h;
-}
 
 /* A label value, escaped as the text format wants. */
 static size_t escape(char *out, size_t len, const char *v)
@@ -217,7 +206,7 @@ static void labels(char *out, size_t len, ...)
 
 static struct series *get(struct metrics *m, enum family f, const char *lab)
 {
-	uint32_t h = hash(m->seed ^ f, lab, strlen(lab));
+	uint32_t h = seeded_hash(m->seed ^ f, lab, strlen(lab));
 
 	for (uint32_t i = 0; i < 64; i++) {
 		struct series *s = &m->series[(h + i) % SLOTS];
@@ -318,7 +307,7 @@ static void top_count(struct metrics *m, const struct endpoint *client)
 	if (!m->top_n)
 		return;
 	key.port = 0;
-	h = hash(m->seed, &key, sizeof(key));
+	h = seeded_hash(m->seed, &key, sizeof(key));
 	for (uint32_t i = 0; i < 64; i++) {
 		struct top *t = &m->counting[(h + i) % TOP_SLOTS];
 

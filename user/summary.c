@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "report.h"
+#include "hash.h"
 #include "summary.h"
 
 struct client_count {
@@ -87,24 +88,8 @@ struct summary *summary_new(const struct profiles *profiles,
 	return sm;
 }
 
-/* Seeded, then mixed, so that chosen addresses or fingerprints cannot
- * pile into one run of the open-addressing tables; a lookup also gives up
- * after MAX_PROBE slots (the entry then counts among "other"). */
-static uint32_t hash(uint32_t seed, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint32_t h = 2166136261u ^ seed;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 16777619u;
-	h ^= h >> 16;
-	h *= 0x85ebca6b;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35;
-	h ^= h >> 16;
-	return h;
-}
-
+/* A lookup gives up after MAX_PROBE slots (the entry then counts among
+ * "other"). */
 #define MAX_PROBE 64
 
 static struct client_count *client(struct summary *sm,
@@ -114,7 +99,7 @@ static struct client_count *client(struct summary *sm,
 	uint32_t h;
 
 	key.port = 0;
-	h = hash(sm->seed, key.addr, 16);
+	h = seeded_hash(sm->seed, key.addr, 16);
 	for (uint32_t i = 0; i < MAX_PROBE; i++) {
 		struct client_count *c = &sm->clients[(h + i) % TABLE_SIZE];
 
@@ -135,7 +120,7 @@ static struct client_count *client(struct summary *sm,
 static void add_fingerprint(struct summary *sm, const struct session *s,
 			    const char *ja4)
 {
-	uint32_t h = hash(sm->seed, ja4, strlen(ja4));
+	uint32_t h = seeded_hash(sm->seed, ja4, strlen(ja4));
 
 	for (uint32_t i = 0; i < MAX_PROBE; i++) {
 		struct fp_count *f = &sm->fps[(h + i) % FP_TABLE_SIZE];
