@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "diagnose.h"
+#include "report.h"
 #include "x509.h"
 
 #define PROF_MAX 256		/* ports with a profile */
@@ -301,16 +302,6 @@ static const char *alert_text(const struct session *s, char *buf, size_t len)
 	n = tls_alert_name(s->alert.code);
 	snprintf(buf, len, "%s (%u)", n ? n : "unassigned", s->alert.code);
 	return buf;
-}
-
-/* Printable copy of wire bytes: anything else becomes '?'. */
-static void printable(const uint8_t *p, size_t n, char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < n && i + 1 < len; i++)
-		buf[i] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
-	buf[i] = '\0';
 }
 
 static void date_text(int64_t t, char *buf, size_t len)

@@ -450,9 +450,7 @@ static void on_settled(void *ctx, const struct pending_failure *f,
 		metrics_settled(run->metrics, f, recovered);
 	if (!recovered)
 		return;
-	for (int i = 0; i < f->sni_len; i++)
-		sni[i] = f->sni[i] >= 0x21 && f->sni[i] < 0x7f ? f->sni[i] : '?';
-	sni[f->sni_len] = '\0';
+	printable(f->sni, f->sni_len, sni, sizeof(sni));
 	if (env.json) {
 		json_object_begin(j, NULL);
 		json_string(j, "event", "recovered");
@@ -536,8 +534,8 @@ static void on_report(void *ctx, const struct session *s)
 {
 	struct run *run = ctx;
 	struct diagnosis d;
-	struct report_owner owner = {};
-	char line[2048], fp[JA4_LEN] = "";
+	struct report_extra x = {};
+	char line[2048], fp[JA4_LEN];
 
 	/* A socket already gone needs no marking: its kernel state went with
 	 * it, and a mark would outlive it into the next connection. */
@@ -553,23 +551,23 @@ static void on_report(void *ctx, const struct session *s)
 	if (!wanted(s))
 		return;
 	diagnose(run->profiles, s, &d);
-	if (s->ch && !ja4(s->ch, fp))
-		fp[0] = '\0';
-	summary_add(run->summary, s, &d, s->ch && fp[0] ? fp : NULL);
-	if (run->owners && s->owner) {
-		owner.path = owners_path(run->owners, s->owner, run->now);
-		owner.name = owners_name(run->owners, s->owner, run->now);
-	}
+	/* Once, for the record and the summary. */
+	if (s->ch && ja4(s->ch, fp))
+		x.ja4 = fp;
+	summary_add(run->summary, s, &d, x.ja4);
+	if (run->owners && s->owner)
+		owners_lookup(run->owners, s->owner, run->now, &x.owner_path,
+			      &x.owner_name);
 	if (run->metrics)
-		metrics_connection(run->metrics, s, &d, owner.name);
+		metrics_connection(run->metrics, s, &d, x.owner_name);
 	if (run->out && s->outcome == OUTCOME_FAILED)
 		write_packets(run, s);
 	if (env.all || report_by_default(s)) {
 		if (env.json) {
-			report_json(&run->json, s, &d, &owner);
+			report_json(&run->json, s, &d, &x);
 			emit_json(run);
 		} else {
-			report_text(s, &d, &owner, line, sizeof(line));
+			report_text(s, &d, &x, line, sizeof(line));
 			emit_text(run, line);
 		}
 	}

@@ -176,16 +176,14 @@ static struct owner *lookup(struct owners *o, uint64_t id, uint64_t now_us)
 	return find(o, id, false);
 }
 
-const char *owners_path(struct owners *o, uint64_t id, uint64_t now_us)
+bool owners_lookup(struct owners *o, uint64_t id, uint64_t now_us,
+		   const char **path, const char **name)
 {
-	struct owner *w = o ? lookup(o, id, now_us) : NULL;
+	struct owner *w = lookup(o, id, now_us);
 
-	return w ? w->path : NULL;
-}
-
-const char *owners_name(struct owners *o, uint64_t id, uint64_t now_us)
-{
-	struct owner *w = o ? lookup(o, id, now_us) : NULL;
-
-	return w ? w->name : NULL;
+	if (!w)
+		return false;
+	*path = w->path;
+	*name = w->name;
+	return true;
 }

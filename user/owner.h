@@ -6,6 +6,7 @@
 #ifndef TLSWATCH_OWNER_H
 #define TLSWATCH_OWNER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Cached cgroups; past it the cache starts again. */
@@ -18,10 +19,10 @@ struct owners *owners_new(const char *root);
 void owners_free(struct owners *o);
 
 /* The cgroup's path below root ("/system.slice/nginx.service", "/" for
- * root itself), or NULL if not found. now_us paces the tree walks. */
-const char *owners_path(struct owners *o, uint64_t id, uint64_t now_us);
-/* A short name for it: "nginx.service", "docker-0123456789ab", or the
- * last part of the path; NULL if not found. */
-const char *owners_name(struct owners *o, uint64_t id, uint64_t now_us);
+ * root itself) and a short name for it ("nginx.service",
+ * "docker-0123456789ab", or the last part of the path); false, and
+ * both left alone, if not found. now_us paces the tree walks. */
+bool owners_lookup(struct owners *o, uint64_t id, uint64_t now_us,
+		   const char **path, const char **name);
 
 #endif

@@ -59,7 +59,8 @@ static void alpn_json(struct json *j, const struct tls_alpn_list *a)
 	json_array_end(j);
 }
 
-static void client_hello_json(struct json *j, const struct tls_client_hello *ch)
+static void client_hello_json(struct json *j, const struct tls_client_hello *ch,
+			      const char *ja4_hash)
 {
 	char b[12];
 
@@ -86,17 +87,17 @@ static void client_hello_json(struct json *j, const struct tls_client_hello *ch)
 	alpn_json(j, &ch->alpn);
 	json_bool(j, "fallback_scsv", ch->fallback_scsv);
 	{
-		char h3[JA3_HASH_LEN], h4[JA4_LEN];
+		char h3[JA3_HASH_LEN];
 
 		if (ja3(ch, NULL, h3))
 			json_string(j, "ja3", h3);
 		else
 			json_null(j, "ja3");
-		if (ja4(ch, h4))
-			json_string(j, "ja4", h4);
-		else
-			json_null(j, "ja4");
 	}
+	if (ja4_hash)
+		json_string(j, "ja4", ja4_hash);
+	else
+		json_null(j, "ja4");
 	json_object_end(j);
 }
 
@@ -194,7 +195,7 @@ static void certificate_json(struct json *j, const struct x509_info *xi)
 }
 
 void report_json(struct json *j, const struct session *s,
-		 const struct diagnosis *d, const struct report_owner *o)
+		 const struct diagnosis *d, const struct report_extra *x)
 {
 	const struct session_side *c = &s->side[SIDE_CLIENT];
 	const struct session_side *sv = &s->side[SIDE_SERVER];
@@ -222,7 +223,7 @@ void report_json(struct json *j, const struct session *s,
 		alert_json(j, &s->alert);
 	json_string(j, "stage", stage_name(s->stage));
 	if (s->ch)
-		client_hello_json(j, s->ch);
+		client_hello_json(j, s->ch, x->ja4);
 	if (s->has_sh || s->hrr)
 		server_hello_json(j, s);
 	if (s->cert)
@@ -251,10 +252,10 @@ void report_json(struct json *j, const struct session *s,
 		json_object_end(j);
 	}
 	json_string(j, "capture", capture_name(s->capture));
-	if (o && o->name) {
+	if (x->owner_name) {
 		json_object_begin(j, "owner");
-		json_string(j, "name", o->name);
-		json_string(j, "cgroup", o->path);
+		json_string(j, "name", x->owner_name);
+		json_string(j, "cgroup", x->owner_path);
 		json_object_end(j);
 	}
 	if (d->code != DIAG_NONE)
@@ -262,19 +263,19 @@ void report_json(struct json *j, const struct session *s,
 	json_object_end(j);
 }
 
-/* Printable SNI: bytes outside printable ASCII become '?', so that a
- * hostile name cannot drive the terminal. */
-static void sni_text(const struct tls_client_hello *ch, char *buf, size_t len)
+/* So that a hostile name cannot drive the terminal. */
+const char *printable(const uint8_t *p, size_t n, char *buf, size_t len)
 {
-	size_t n = ch->sni_len < len - 1 ? ch->sni_len : len - 1;
-
+	if (n > len - 1)
+		n = len - 1;
 	for (size_t i = 0; i < n; i++)
-		buf[i] = ch->sni[i] >= 0x21 && ch->sni[i] < 0x7f ? ch->sni[i] : '?';
+		buf[i] = p[i] >= 0x21 && p[i] < 0x7f ? p[i] : '?';
 	buf[n] = '\0';
+	return buf;
 }
 
 void report_text(const struct session *s, const struct diagnosis *d,
-		 const struct report_owner *o, char *buf, size_t len)
+		 const struct report_extra *x, char *buf, size_t len)
 {
 	size_t n;
 
@@ -303,7 +304,8 @@ void report_text(const struct session *s, const struct diagnosis *d,
 		snprintf(ver, sizeof(ver), " %s", tls_version_str(s->ch->version, b));
 		if (s->ch->has_sni) {
 			sni[0] = ' ';
-			sni_text(s->ch, sni + 1, sizeof(sni) - 1);
+			printable(s->ch->sni, s->ch->sni_len, sni + 1,
+				  sizeof(sni) - 1);
 		}
 	}
 	/* Date and microseconds are in --json; people want the time of day. */
@@ -317,8 +319,8 @@ void report_text(const struct session *s, const struct diagnosis *d,
 		snprintf(buf + n, len - n, " via %s",
 			 endpoint_ip(&s->peer, ip, sizeof(ip)));
 	n = strlen(buf);
-	if (o && o->name && n < len)
-		snprintf(buf + n, len - n, " [%s]", o->name);
+	if (x->owner_name && n < len)
+		snprintf(buf + n, len - n, " [%s]", x->owner_name);
 	n = strlen(buf);
 	if (d->code != DIAG_NONE && n < len)
 		snprintf(buf + n, len - n, "\n    %s%s: %s", diag_code_name(d->code),

@@ -137,15 +137,9 @@ static void add_fingerprint(struct summary *sm, const struct session *s,
 		f->failed++;
 		if (s->ch->version > f->max_version)
 			f->max_version = s->ch->version;
-		if (!f->sni[0] && s->ch->has_sni) {
-			size_t n = s->ch->sni_len < sizeof(f->sni) - 1 ?
-				   s->ch->sni_len : sizeof(f->sni) - 1;
-
-			for (size_t k = 0; k < n; k++)
-				f->sni[k] = s->ch->sni[k] >= 0x21 &&
-					    s->ch->sni[k] < 0x7f ? s->ch->sni[k] : '?';
-			f->sni[n] = '\0';
-		}
+		if (!f->sni[0] && s->ch->has_sni)
+			printable(s->ch->sni, s->ch->sni_len, f->sni,
+				  sizeof(f->sni));
 		return;
 	}
 	sm->other_fp_failed++;

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "fingerprint.h"
+#include "table.h"
 #include "pcap_src.h"
 #include "records.h"
 #include "stream.h"
@@ -398,41 +399,6 @@ static void test_ja3_golden(void **state)
 
 /* ---- Built hellos: JA4.md's worked example and the edges ---- */
 
-struct builder {
-	uint8_t b[4096];
-	size_t len;
-};
-
-static void put8(struct builder *w, unsigned x)
-{
-	assert_true(w->len < sizeof(w->b));
-	w->b[w->len++] = (uint8_t)x;
-}
-
-static void put16(struct builder *w, unsigned x)
-{
-	put8(w, x >> 8);
-	put8(w, x);
-}
-
-static size_t open_vec(struct builder *w, size_t width)
-{
-	size_t at = w->len;
-
-	while (width--)
-		put8(w, 0);
-	return at;
-}
-
-static void close_vec(struct builder *w, size_t at, size_t width)
-{
-	size_t n = w->len - at - width;
-
-	if (width == 2)
-		w->b[at++] = (uint8_t)(n >> 8);
-	w->b[at] = (uint8_t)n;
-}
-
 struct spec {
 	uint16_t legacy;
 	const uint16_t *ciphers;
@@ -745,26 +711,6 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_ja3_shape),
 	cmocka_unit_test(test_sslv2),
 };
-
-static void add_rows(struct CMUnitTest *tests, size_t *n, const void *rows,
-		     size_t count, size_t size, CMUnitTestFunction fn)
-{
-	size_t i;
-
-	for (i = 0; i < count; i++) {
-		const char *row = (const char *)rows + i * size;
-
-		tests[*n].name = *(const char *const *)row;
-		tests[*n].test_func = fn;
-		tests[*n].setup_func = NULL;
-		tests[*n].teardown_func = NULL;
-		tests[*n].initial_state = (void *)row;
-		(*n)++;
-	}
-}
-
-#define ADD_ROWS(tests, n, rows, fn)					\
-	add_rows(tests, n, rows, ARRAY_SIZE(rows), sizeof(rows[0]), fn)
 
 int main(int argc, char **argv)
 {

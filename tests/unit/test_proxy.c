@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "proxy.h"
+#include "table.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -808,28 +809,6 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_sticky_and_nulls),
 	cmocka_unit_test(test_damaged),
 };
-
-/* One test per table row, named after it. Every row struct starts with
- * its name. */
-static void add_rows(struct CMUnitTest *tests, size_t *n, const void *rows,
-		     size_t count, size_t size, CMUnitTestFunction fn)
-{
-	size_t i;
-
-	for (i = 0; i < count; i++) {
-		const char *row = (const char *)rows + i * size;
-
-		tests[*n].name = *(const char *const *)row;
-		tests[*n].test_func = fn;
-		tests[*n].setup_func = NULL;
-		tests[*n].teardown_func = NULL;
-		tests[*n].initial_state = (void *)row;
-		(*n)++;
-	}
-}
-
-#define ADD_ROWS(tests, n, rows, fn)					\
-	add_rows(tests, n, rows, ARRAY_SIZE(rows), sizeof(rows[0]), fn)
 
 int main(void)
 {
