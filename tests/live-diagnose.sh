@@ -35,25 +35,9 @@ tmp=$(mktemp -d /tmp/tlswatch-live-diagnose.XXXXXX)
 pids=()          # servers
 tw=              # running tlswatch
 T0=$(date +%s%N)
-cleanup() {
-	set +e
-	[ -n "$tw" ] && kill -9 "$tw" 2>/dev/null && wait "$tw" 2>/dev/null
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do
-		for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-pass=0
-fail=0
-ok() { echo "PASS live-diagnose $1"; pass=$((pass + 1)); }
-ko() { echo "FAIL live-diagnose $1: $2"; fail=$((fail + 1)); }
+suite=live-diagnose
+# shellcheck source=tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 for p in $(seq 18460 18474); do
 	if [ -n "$(ss -Hltn "( sport = :$p )")" ]; then

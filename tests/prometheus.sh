@@ -32,25 +32,9 @@ METRICS=http://127.0.0.1:$MPORT/metrics
 tmp=$(mktemp -d /tmp/tlswatch-prometheus.XXXXXX)
 pids=()              # nginx, Prometheus, stalled scrapers
 tw=                  # tlswatch
-cleanup() {
-	set +e
-	[ -n "$tw" ] && kill -9 "$tw" 2>/dev/null && wait "$tw" 2>/dev/null
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do
-		for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-pass=0
-fail=0
-ok() { echo "PASS prometheus $1"; pass=$((pass + 1)); }
-ko() { echo "FAIL prometheus $1: $2"; fail=$((fail + 1)); }
+suite=prometheus
+# shellcheck source=tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 finish() {
 	echo "prometheus: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
