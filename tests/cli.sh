@@ -166,6 +166,68 @@ run -r "$tmp/cut.pcap" -a
 check "cut capture keeps what it decoded" eval \
 	'rc 1 && [ "$(grep -c . "$tmp/out")" -ge 15 ] && tail -n 1 "$tmp/err" | grep -q "^tlswatch: .*cut.pcap"'
 
+# --anonymize-ip and --hash-sni on every golden capture: the same
+# connections and outcomes, and no client address or server name (SNI,
+# the server certificate's CN and first SAN) of the plain run anywhere in
+# the output (records, summary, stderr).
+: >"$tmp/priv.fail"
+for f in $cap/*.pcap tests/golden/corpora/*.pcap; do
+	"$bin" -r "$f" -a --json >"$tmp/plain.json" 2>"$tmp/plain.err"
+	"$bin" -r "$f" -a --json --anonymize-ip --hash-sni >"$tmp/priv.json" 2>"$tmp/priv.err"
+	"$bin" -r "$f" -a --anonymize-ip --hash-sni >"$tmp/priv.txt" 2>&1
+	python3 - "$tmp" "$f" >>"$tmp/priv.fail" <<'PY'
+import ipaddress, json, re, sys
+tmp, f = sys.argv[1], sys.argv[2]
+def conns(path):
+    return [e for e in map(json.loads, open(path)) if e["event"] == "connection"]
+plain, priv = conns(tmp + "/plain.json"), conns(tmp + "/priv.json")
+out = open(tmp + "/priv.json").read() + open(tmp + "/priv.err").read() + open(tmp + "/priv.txt").read()
+bad = []
+if [c["outcome"] for c in plain] != [c["outcome"] for c in priv]:
+    bad.append("outcomes differ")
+for a, b in zip(plain, priv):
+    net = ipaddress.ip_network(a["client"]["ip"] + ("/24" if "." in a["client"]["ip"] and ":" not in a["client"]["ip"] else "/48"), strict=False)
+    if ipaddress.ip_address(b["client"]["ip"]) != net.network_address:
+        bad.append("client %s shown as %s" % (a["client"]["ip"], b["client"]["ip"]))
+    sni = (a.get("client_hello") or {}).get("sni")
+    hsni = (b.get("client_hello") or {}).get("sni")
+    if sni is not None and not re.fullmatch(r"hash:[0-9a-f]{16}", hsni or ""):
+        bad.append("sni %r shown as %r" % (sni, hsni))
+    servers = {c["server"]["ip"] for c in plain}
+    if a["client"]["ip"] != b["client"]["ip"] and a["client"]["ip"] not in servers and re.search(r"(?<![0-9a-f.:])" + re.escape(a["client"]["ip"]) + r"(?![0-9a-f.:])", out):
+        bad.append("address %s printed" % a["client"]["ip"])
+    cert = a.get("server_certificate") or {}
+    names = [sni, cert.get("san")] + re.findall(r"CN=([^,]+)", cert.get("subject", ""))
+    for n in names:
+        if n and len(n) > 3 and n not in servers and n in out:
+            bad.append("name %s printed" % n)
+for x in bad[:3]:
+    print(f, x)
+PY
+done
+check "--anonymize-ip --hash-sni hide every address and name, keep every outcome" \
+	eval '[ ! -s "$tmp/priv.fail" ] || { sed "s/^/  /" "$tmp/priv.fail" | head -5; false; }'
+
+# One key file: the same name hashes the same in two runs; without it,
+# each run has its own key.
+head -c 32 /dev/urandom >"$tmp/sni.key"
+f=tests/golden/corpora/zeek-chrome-1250-tls-x25519-kyber.pcap
+sni_of() { "$bin" -r "$f" -a --json "$@" | jq -r 'select(.event == "connection") | .client_hello.sni' | head -1; }
+h1=$(sni_of --hash-sni-key "$tmp/sni.key")
+h2=$(sni_of --hash-sni-key "$tmp/sni.key")
+h3=$(sni_of --hash-sni)
+h4=$(sni_of --hash-sni)
+check "--hash-sni-key gives the same hash in every run, --hash-sni a new one" \
+	eval '[[ $h1 =~ ^hash:[0-9a-f]{16}$ ]] && [ "$h1" = "$h2" ] && [ "$h3" != "$h4" ] && [ "$h1" != "$h3" ]'
+head -c 8 /dev/urandom >"$tmp/short.key"
+run -r "$f" --hash-sni-key "$tmp/short.key"
+check "--hash-sni-key refuses a key under 16 bytes" \
+	eval 'rc 1 && [ "$(grep -c . "$tmp/err")" = 1 ] && err_has "at least 16 bytes" && [ ! -s "$tmp/out" ]'
+run -r "$f" -w "$tmp/x.pcap" --anonymize-ip
+check "-w cannot go with --anonymize-ip" eval 'rc 2 && err_has "cannot go with" && [ ! -e "$tmp/x.pcap" ]'
+run -r "$f" --user nobody
+check "--user is for live capture" eval 'rc 2 && err_has "--user is for live"'
+
 run -V
 check "--version" eval 'rc 0 && out_has "^tlswatch [0-9]"'
 run -h

@@ -25,6 +25,7 @@ struct loader {
 	int cgroup_fd;
 	char cgroup[4096];
 	bool private_mount;
+	bool unmounted;		/* the private mount is gone: no tree to walk */
 	const struct loader_opts *o;
 };
 
@@ -169,6 +170,13 @@ struct loader *loader_open(const struct loader_opts *o, char *err,
 			 strerror(errno));
 		goto fail;
 	}
+	/* Attached links hold the cgroup; a private mount can go now, while
+	 * unmounting is still allowed (owners are then not named). */
+	if (l->private_mount) {
+		cgroup2_unmount_private(l->cgroup);
+		l->private_mount = false;
+		l->unmounted = true;
+	}
 	return l;
 fail:
 	loader_close(l);
@@ -178,6 +186,33 @@ fail:
 const char *loader_cgroup(const struct loader *l)
 {
 	return l->cgroup;
+}
+
+const char *loader_cgroup_tree(const struct loader *l)
+{
+	return l->unmounted ? NULL : l->cgroup;
+}
+
+bool loader_needs_cap(void *ctx)
+{
+	struct loader *l = ctx;
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	struct tw_key k = {};
+	uint8_t v;
+
+	/* What the rest of the run does: write and read map elements (a key
+	 * of family 0, which no connection has) and read the programs'
+	 * run-time statistics. */
+	v = 0;
+	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.done), &k, &v,
+				BPF_ANY))
+		return errno == EPERM;
+	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.done), &k, &v) ||
+	    bpf_map_delete_elem(bpf_map__fd(l->skel->maps.done), &k))
+		return errno == EPERM;
+	return bpf_obj_get_info_by_fd(bpf_program__fd(l->skel->progs.handle_ingress),
+				      &info, &len) && errno == EPERM;
 }
 
 int loader_poll(struct loader *l, int timeout_ms)

@@ -34,6 +34,12 @@ struct loader *loader_open(const struct loader_opts *o, char *err,
 			   size_t errlen);
 /* The cgroup directory the programs are attached to. */
 const char *loader_cgroup(const struct loader *l);
+/* The cgroup tree to name owners from, or NULL when tlswatch's private
+ * mount of it is already gone. */
+const char *loader_cgroup_tree(const struct loader *l);
+/* Would the rest of the run fail without CAP_BPF? (struct loader *ctx:
+ * a privs_opts.needs_bpf) */
+bool loader_needs_cap(void *ctx);
 /* Wait up to timeout_ms for events and hand them on: how many, or -errno
  * (-EINTR when a signal came). */
 int loader_poll(struct loader *l, int timeout_ms);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@
 #include "pcap_live.h"
 #include "pcap_out.h"
 #include "pcap_src.h"
+#include "privacy.h"
+#include "privs.h"
 #include "recovery.h"
 #include "report.h"
 #include "summary.h"
@@ -70,6 +73,10 @@ static struct env {
 	enum capture_method capture;
 	bool capture_given;
 	bool check;
+	struct privacy privacy;		/* --anonymize-ip, --hash-sni */
+	const char *sni_key_path;	/* --hash-sni-key */
+	const char *user;		/* --user */
+	bool user_given;
 } env = {
 	.timeout_us = 10000000,
 	.recovery_us = 30000000,
@@ -148,6 +155,15 @@ static const char usage[] =
 "                             BPF cannot load)\n"
 "      --cgroup PATH          cgroup v2 directory to attach to (default: the\n"
 "                             cgroup v2 root)\n"
+"      --user USER            once capture is attached, run as USER with no\n"
+"                             capability but CAP_BPF where the kernel needs\n"
+"                             it (default nobody; root with --textfile)\n"
+"      --anonymize-ip         report client addresses as their /24 (IPv4) or\n"
+"                             /48 (IPv6) network\n"
+"      --hash-sni             report server names as a keyed hash (a random\n"
+"                             key per run)\n"
+"      --hash-sni-key FILE    --hash-sni with the key in FILE, so that hashes\n"
+"                             match across hosts and runs\n"
 "      --check                say whether live capture can work here\n"
 "  -v, --verbose              more detail on stderr\n"
 "  -V, --version              print the version and exit\n"
@@ -160,6 +176,7 @@ enum {
 	OPT_CAPTURE,
 	OPT_SNI, OPT_RECOVERY, OPT_INTERVAL, OPT_PROXY, OPT_PROXY_TRUST,
 	OPT_METRICS, OPT_TEXTFILE, OPT_TOP_CLIENTS,
+	OPT_USER, OPT_ANONYMIZE_IP, OPT_HASH_SNI, OPT_HASH_SNI_KEY,
 };
 
 static const struct option long_opts[] = {
@@ -183,6 +200,10 @@ static const struct option long_opts[] = {
 	{ "capture", required_argument, NULL, OPT_CAPTURE },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "anonymize-ip", no_argument, NULL, OPT_ANONYMIZE_IP },
+	{ "hash-sni", no_argument, NULL, OPT_HASH_SNI },
+	{ "hash-sni-key", required_argument, NULL, OPT_HASH_SNI_KEY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -308,6 +329,22 @@ static int parse_args(int argc, char **argv)
 		case OPT_CHECK:
 			env.check = true;
 			break;
+		case OPT_USER:
+			if (!*optarg)
+				return usage_error("--user needs a user name");
+			env.user = optarg;
+			env.user_given = true;
+			break;
+		case OPT_ANONYMIZE_IP:
+			env.privacy.anonymize_ip = true;
+			break;
+		case OPT_HASH_SNI:
+			env.privacy.hash_sni = true;
+			break;
+		case OPT_HASH_SNI_KEY:
+			env.privacy.hash_sni = true;
+			env.sni_key_path = optarg;
+			break;
 		case 'v':
 			env.verbose = true;
 			break;
@@ -343,6 +380,20 @@ static int parse_args(int argc, char **argv)
 		return usage_error("--cgroup is for BPF capture, not --capture pcap");
 	if (env.metrics_at && env.read_path)
 		return usage_error("--metrics is for live capture; with --read, use --textfile");
+	/* Packets carry what these options hide. */
+	if (env.write_path && (env.privacy.anonymize_ip || env.privacy.hash_sni))
+		return usage_error("-w keeps whole packets, addresses and names included: it cannot go with --anonymize-ip or --hash-sni");
+	if (env.user_given && env.read_path)
+		return usage_error("--user is for live capture; --read needs no privileges");
+	/* The textfile's directory is often root's (node_exporter's). */
+	if (!env.user_given)
+		env.user = env.textfile ? NULL : "nobody";
+	else if (!strcmp(env.user, "root"))
+		env.user = NULL;
+	else if (!getpwnam(env.user)) {
+		snprintf(err, sizeof(err), "--user %s: no such user", env.user);
+		return usage_error(err);
+	}
 	return 0;
 }
 
@@ -530,12 +581,40 @@ static void write_packets(struct run *run, const struct session *s)
 	pcap_out_flush(run->out);
 }
 
-static void on_report(void *ctx, const struct session *s)
+/* What --anonymize-ip and --hash-sni leave of a connection: a copy, so
+ * that the flow's own state keeps the real addresses it is keyed by. */
+static const struct session *private_view(const struct session *s,
+					  struct session *view,
+					  struct tls_client_hello *ch,
+					  struct x509_info *cert)
+{
+	*view = *s;
+	if (env.privacy.anonymize_ip)
+		privacy_mask(&view->client);
+	if (env.privacy.hash_sni && s->ch) {
+		*ch = *s->ch;
+		privacy_hash_sni(&env.privacy, ch);
+		view->ch = ch;
+	}
+	if (env.privacy.hash_sni && s->cert) {
+		*cert = *s->cert;
+		privacy_hash_cert(&env.privacy, cert);
+		view->cert = cert;
+	}
+	return view;
+}
+
+static void on_report(void *ctx, const struct session *real)
 {
 	struct run *run = ctx;
 	struct diagnosis d;
 	struct report_extra x = {};
 	char line[2048], fp[JA4_LEN];
+	const struct session *s = real;
+	struct session view;
+	struct tls_client_hello ch;
+	struct x509_info cert;
+	bool want;
 
 	/* A socket already gone needs no marking: its kernel state went with
 	 * it, and a mark would outlive it into the next connection. */
@@ -544,11 +623,15 @@ static void on_report(void *ctx, const struct session *s)
 	if (s->decided_ts > run->now)
 		run->now = s->decided_ts;
 	recovery_expire(run->recovery, run->now);
+	/* Filters see the real address and name; nothing after them does. */
+	want = wanted(s);
+	if (env.privacy.anonymize_ip || env.privacy.hash_sni)
+		s = private_view(real, &view, &ch, &cert);
 	/* What a port accepts is learnt from every handshake, filtered or
 	 * not. */
 	if (s->outcome == OUTCOME_ESTABLISHED)
 		profiles_learn(run->profiles, s);
-	if (!wanted(s))
+	if (!want)
 		return;
 	diagnose(run->profiles, s, &d);
 	/* Once, for the record and the summary. */
@@ -701,6 +784,37 @@ static void publish_metrics(struct run *run, uint64_t mono, uint64_t now_us,
 		free(text);
 }
 
+/* Attached: from here on, reading the ring buffer and marking
+ * connections decided need at most CAP_BPF. The metrics thread starts
+ * after, with what is left. */
+static int drop_privileges(struct run *run, char *err, size_t errlen)
+{
+	struct privs_opts po = {
+		.user = env.user,
+		.needs_bpf = run->loader ? loader_needs_cap : NULL,
+		.ctx = run->loader,
+	};
+	char kept[96], why[160];
+
+	int rc = privs_drop(&po, kept, sizeof(kept), why, sizeof(why));
+
+	/* A container may forbid changing user: stay, with the capabilities
+	 * dropped, unless --user asked for it. */
+	if (rc && po.user && !env.user_given) {
+		po.user = NULL;
+		rc = privs_drop(&po, kept, sizeof(kept), why, sizeof(why));
+	}
+	if (rc) {
+		snprintf(err, errlen, "giving up privileges: %s", why);
+		return -1;
+	}
+	if (env.verbose)
+		fprintf(stderr, "tlswatch: now running as %s\n", kept);
+	if (run->http && metrics_http_start(run->http, err, errlen))
+		return -1;
+	return 0;
+}
+
 /* Live capture until a signal or --duration: 0, or 1 with a reason. */
 static int run_live(struct run *run, char *err, size_t errlen)
 {
@@ -747,10 +861,13 @@ static int run_live(struct run *run, char *err, size_t errlen)
 	} else {
 		/* Which service owns each server socket: for records and
 		 * metrics alike (out of memory: not said). */
-		run->owners = owners_new(loader_cgroup(run->loader));
+		if (loader_cgroup_tree(run->loader))
+			run->owners = owners_new(loader_cgroup_tree(run->loader));
 		fprintf(stderr, "tlswatch: watching TCP port%s %s on cgroup %s\n",
 			plural, env.ports_arg, loader_cgroup(run->loader));
 	}
+	if (drop_privileges(run, err, errlen))
+		return 1;
 	run->live = true;
 	start = now_ns(CLOCK_MONOTONIC);
 	run->next_interval = start + env.interval_us * 1000;
@@ -933,6 +1050,13 @@ int main(int argc, char **argv)
 	cfg.ignore = env.exclude.n ? ignore_client : NULL;
 	cfg.proxy = env.proxy_given ? proxy_mode : NULL;
 	cfg.keep_packets = env.write_path != NULL;
+	if (env.privacy.hash_sni &&
+	    (env.sni_key_path ?
+	     privacy_key_file(&env.privacy, env.sni_key_path, err, sizeof(err)) :
+	     privacy_random_key(&env.privacy, err, sizeof(err)))) {
+		fprintf(stderr, "tlswatch: %s\n", err);
+		return 1;
+	}
 	cfg.report = on_report;
 	cfg.ctx = &run;
 	run.flows = flows_new(&cfg);
@@ -962,7 +1086,7 @@ int main(int argc, char **argv)
 	}
 	/* Before capture starts: a port in use is a one-line error. */
 	if (env.metrics_at) {
-		run.http = metrics_http_start(env.metrics_at, err, sizeof(err));
+		run.http = metrics_http_open(env.metrics_at, err, sizeof(err));
 		if (!run.http) {
 			fprintf(stderr, "tlswatch: %s\n", err);
 			rc = 1;

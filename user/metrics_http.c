@@ -2,7 +2,9 @@
 /* libmicrohttpd (Debian's libmicrohttpd12) runs the listening socket and
  * the connections in its own polling thread, with a limit on connections
  * and a timeout on each, so that scrapers, slow or hostile, cost a few
- * file descriptors and never the capture thread's time. */
+ * file descriptors and never the capture thread's time. The socket is
+ * bound first and the thread started later, once privileges are dropped:
+ * a thread keeps the capabilities it was started with. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "metrics_http.h"
 
@@ -23,6 +26,8 @@
 
 struct metrics_http {
 	struct MHD_Daemon *d;
+	int fd;			/* listening, until the daemon takes it */
+	char where[64];
 	pthread_mutex_t lock;
 	char *text;
 	size_t len;
@@ -116,12 +121,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	return ret;
 }
 
-struct metrics_http *metrics_http_start(const char *where, char *err,
-					size_t errlen)
+struct metrics_http *metrics_http_open(const char *where, char *err,
+				       size_t errlen)
 {
 	struct sockaddr_storage ss;
 	struct metrics_http *h;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	socklen_t sl;
+	int one = 1;
 
 	if (metrics_http_parse(where, &ss, err, errlen))
 		return NULL;
@@ -130,23 +136,40 @@ struct metrics_http *metrics_http_start(const char *where, char *err,
 		snprintf(err, errlen, "--metrics: out of memory");
 		return NULL;
 	}
+	h->fd = -1;
 	pthread_mutex_init(&h->lock, NULL);
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	sl = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+					sizeof(struct sockaddr_in);
+	h->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		       0);
+	if (h->fd < 0 ||
+	    setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(h->fd, (struct sockaddr *)&ss, sl) || listen(h->fd, 64)) {
+		snprintf(err, errlen, "--metrics %s: cannot listen there: %s",
+			 where, strerror(errno));
+		metrics_http_stop(h);
+		return NULL;
+	}
+	snprintf(h->where, sizeof(h->where), "%s", where);
+	return h;
+}
+
+int metrics_http_start(struct metrics_http *h, char *err, size_t errlen)
+{
+	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
+				0, NULL, NULL, handle, h,
+				MHD_OPTION_LISTEN_SOCKET, h->fd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
 				MHD_OPTION_CONNECTION_TIMEOUT,
 				(unsigned int)CONNECTION_TIMEOUT_S,
 				MHD_OPTION_END);
 	if (!h->d) {
-		snprintf(err, errlen, "--metrics %s: cannot listen there (in use, or no such address)",
-			 where);
-		pthread_mutex_destroy(&h->lock);
-		free(h);
-		return NULL;
+		snprintf(err, errlen, "--metrics %s: cannot start serving",
+			 h->where);
+		return -1;
 	}
-	return h;
+	h->fd = -1;	/* the daemon's now, closed when it stops */
+	return 0;
 }
 
 void metrics_http_publish(struct metrics_http *h, char *text, size_t len)
@@ -165,7 +188,10 @@ void metrics_http_stop(struct metrics_http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->d);
+	if (h->d)
+		MHD_stop_daemon(h->d);
+	if (h->fd >= 0)
+		close(h->fd);
 	pthread_mutex_destroy(&h->lock);
 	free(h->text);
 	free(h);

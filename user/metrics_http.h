@@ -10,10 +10,12 @@
 
 struct metrics_http;
 
-/* "9935" (binds 127.0.0.1), "0.0.0.0:9935", "[::1]:9935". NULL with a
- * one-line reason on failure. */
-struct metrics_http *metrics_http_start(const char *where, char *err,
-					size_t errlen);
+/* Listen at "9935" (binds 127.0.0.1), "0.0.0.0:9935", "[::1]:9935".
+ * NULL with a one-line reason on failure. Nothing is served before
+ * metrics_http_start(), which starts the serving thread. */
+struct metrics_http *metrics_http_open(const char *where, char *err,
+				       size_t errlen);
+int metrics_http_start(struct metrics_http *h, char *err, size_t errlen);
 /* Hand over a malloc'ed text: it is served from now on, and freed when
  * replaced. */
 void metrics_http_publish(struct metrics_http *h, char *text, size_t len);
