@@ -15,6 +15,7 @@ trap 'rm -f "$log"' EXIT
 	tests/live.sh
 	tests/live-diagnose.sh
 	tests/live-pcap.sh
+	tests/live-security.sh
 	tests/cli.sh
 	tests/prometheus.sh
 } 2>&1 | tee "$log"
