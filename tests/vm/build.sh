@@ -11,9 +11,10 @@
 set -euo pipefail
 cache=${TLSWATCH_VM_CACHE:-/var/cache/tlswatch-vm}
 # Everything ./tlswatch links dynamically (ldd ./tlswatch), openssl for
-# the peers, busybox for ip and poweroff.
-include=busybox,openssl,libelf1,zlib1g,libpcap0.8,libssl3,libmicrohttpd12
-stamp=$(cat "$0" | sha256sum | cut -c1-16)
+# the peers, busybox for ip and poweroff, libcmocka0 for the BPF unit
+# test (build/tests/test_bpf).
+include=busybox,openssl,libelf1,zlib1g,libpcap0.8,libssl3,libmicrohttpd12,libcmocka0
+stamp=$(sha256sum <"$0" | cut -c1-16)
 
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
@@ -48,9 +49,16 @@ mirror=${mirror:-http://deb.debian.org/debian}
 
 rm -f "$cache/stamp"
 work="$cache/work"
-rm -rf "$work"
+# A debootstrap that failed may leave proc or sys mounted in its target:
+# unmount them, and never let rm cross into another file system.
+clean() {
+	awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/mounts |
+		sort -r | while read -r m; do umount -l "$m"; done
+	rm -rf --one-file-system "$work"
+}
+clean
 mkdir -p "$work"
-trap 'rm -rf "$work"' EXIT
+trap clean EXIT
 
 echo "vm build: debootstrap bookworm from $mirror"
 debootstrap --variant=minbase --include="$include" bookworm \
@@ -67,18 +75,25 @@ rm -rf "$work/root"/usr/share/{doc,man,info,locale,lintian} \
 
 # The kernel: the package linux-image-amd64 depends on, fetched, not
 # installed; only its vmlinuz is used (the guest loads no module).
-pkg=$(apt-cache depends linux-image-amd64 |
-	awk '/Depends: linux-image-/ { print $2; exit }')
+kernel_pkg() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-/ { print $2; exit }'
+}
+pkg=$(kernel_pkg)
+[ -n "$pkg" ] || { apt-get update -qq && pkg=$(kernel_pkg); }
 [ -n "$pkg" ] || {
 	echo "tests/vm/build.sh: apt knows no linux-image-amd64 (apt-get update?)" >&2
 	exit 1
 }
 echo "vm build: kernel $pkg"
-(cd "$work" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null)
+# Lists older than the archive name a version it no longer has: refresh.
+get() { (cd "$work" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null); }
+get || { apt-get update -qq && get; }
 dpkg-deb --fsys-tarfile "$work"/"$pkg"_*.deb |
 	tar -x -C "$work" --wildcards './boot/vmlinuz-*'
 mv "$work"/boot/vmlinuz-* "$cache/vmlinuz"
 mv "$work/rootfs.cpio" "$cache/rootfs.cpio"
+# shellcheck disable=SC2016 # dpkg's fields, not the shell's
 dpkg-deb --show --showformat='${Package} ${Version}' "$work"/"$pkg"_*.deb >"$cache/kernel-package"
 echo "$stamp" >"$cache/stamp"
 echo "vm build: done ($(cat "$cache/kernel-package"), rootfs $(du -m "$cache/rootfs.cpio" | cut -f1) MB)"

@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # /init of the tests/vm guest (PID 1, root in RAM). Mounts what tlswatch
-# needs, runs tlswatch --check, then tlswatch watching an openssl s_server
-# on lo while one TLS 1.2 client is refused (the server takes TLS 1.3
-# only) and one TLS 1.3 client gets through; then powers off.
+# needs, runs tlswatch --check and the BPF unit test (if brought), then
+# tlswatch watching an openssl s_server on lo while one TLS 1.2 client
+# is refused (the server takes TLS 1.3 only) and one TLS 1.3 client gets
+# through; then powers off.
 # Results go to the second serial port (/dev/ttyS1), free of kernel
 # messages, as "VM key value" lines and the records between markers;
 # tests/vm/run.sh reads them.
@@ -26,6 +27,13 @@ say btf "$(test -s /sys/kernel/btf/vmlinux && echo yes || echo no)"
 /tlswatch --check >/tmp/check.out 2>&1
 say check_rc $?
 sed 's/^/VM check: /' /tmp/check.out >>$out
+# The BPF unit test (crafted frames through BPF_PROG_TEST_RUN, three
+# budgets), when run.sh brought it.
+if [ -x /vm/test_bpf ]; then
+	/vm/test_bpf >/tmp/test_bpf.out 2>&1
+	say test_bpf_rc $?
+	sed 's/^/VM test_bpf: /' /tmp/test_bpf.out >>$out
+fi
 
 /tlswatch -v --capture bpf --json -a -p $port >/tmp/tw.jsonl 2>/tmp/tw.err &
 tw=$!

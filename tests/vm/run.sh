@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # A second kernel: boots Debian 12's own kernel (6.1) under qemu with the
 # root filesystem tests/vm/build.sh makes (building it first if needed),
-# the host-built ./tlswatch copied in, and checks what the guest
-# (tests/vm/guest-init.sh) saw: the kernel is 6.1, --check passes, the BPF
-# programs load and attach, a refused handshake is reported with its
-# reason and alert, an established one is reported and counted.
-# Runs under TCG (no KVM needed). Needs root (the build), qemu-system-x86,
-# jq, openssl. TLSWATCH_VM_TIMEOUT: seconds before qemu is killed (FAIL).
+# the host-built ./tlswatch (and build/tests/test_bpf, if built) copied
+# in, and checks what the guest (tests/vm/guest-init.sh) saw: the kernel
+# is 6.1, --check passes, the BPF unit test passes, the BPF programs load
+# and attach, a refused handshake is reported with its reason and alert,
+# an established one is reported and counted, nothing is lost.
+# Runs under TCG where there is no KVM. Needs root (the build),
+# qemu-system-x86, cpio, jq, openssl. TLSWATCH_VM_TIMEOUT: seconds before
+# qemu is killed (FAIL); TLSWATCH_VM_VERBOSE=1 shows the guest's output;
+# TLSWATCH_VM_CACHE: see build.sh.
 set -u
 cd "$(dirname "$0")/../.."
 suite=vm
@@ -37,11 +40,26 @@ if ! TLSWATCH_VM_CACHE=$cache tests/vm/build.sh; then
 fi
 built=$(date +%s)
 
+# Every library the binaries link must be in the guest's root (a gcc
+# sanitizer build wants libasan, for one): else say which, and stop.
+unit=build/tests/test_bpf
+have=$(cpio -t --quiet <"$cache/rootfs.cpio" | sed 's|.*/||' | sort -u)
+missing=$(for b in "$bin" $([ -x $unit ] && echo $unit); do
+	ldd "$b" | awk '/=>/ { print $1 }'
+done | sort -u | comm -23 - <(echo "$have") | paste -sd' ')
+if [ -n "$missing" ]; then
+	ko libraries "the guest lacks $missing (add their packages to tests/vm/build.sh)"
+	echo "vm: $pass passed, $fail failed"
+	exit 1
+fi
+
 # The guest's own files, appended to the cached root as a second cpio
 # archive (the kernel unpacks both, the later one over the earlier).
 mkdir -p "$tmp/ov/vm"
 install -m 755 tests/vm/guest-init.sh "$tmp/ov/init"
 install -m 755 "$bin" "$tmp/ov/tlswatch"
+# The BPF unit test too, when built (make test builds it first).
+[ -x $unit ] && install -m 755 $unit "$tmp/ov/vm/test_bpf"
 # An EC key: quick to use under emulation.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 	-days 2 -subj /CN=vm.invalid -keyout "$tmp/ov/vm/key.pem" \
@@ -51,7 +69,7 @@ cat "$cache/rootfs.cpio" "$tmp/ov.cpio" >"$tmp/initrd"
 
 # console=ttyS0 (the boot log), results on ttyS1; no reboot, so a panic
 # or the guest's poweroff ends qemu.
-timeout -k 10 "$limit" qemu-system-x86_64 -machine q35,accel=tcg -cpu max \
+timeout -k 10 "$limit" qemu-system-x86_64 -machine q35,accel=kvm:tcg -cpu max \
 	-smp 2 -m 1536 -nodefaults -display none -no-reboot \
 	-kernel "$cache/vmlinuz" -initrd "$tmp/initrd" \
 	-append "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=4" \
@@ -82,6 +100,13 @@ if [ "$(val check_rc)" = 0 ]; then
 	ok "tlswatch --check passes"
 else
 	ko check "tlswatch --check exit '$(val check_rc)': $(sed -n 's/^VM check: //p' "$tmp/out" | paste -sd'|')"
+fi
+if [ ! -x $unit ]; then
+	echo "vm: $unit not built, the BPF unit test not run in the guest"
+elif [ "$(val test_bpf_rc)" = 0 ]; then
+	ok "BPF unit test: $(sed -n 's/^VM test_bpf: //p' "$tmp/out" | grep -F '[  PASSED  ]' | tr -s ' ')"
+else
+	ko test_bpf "exit '$(val test_bpf_rc)': $(sed -n 's/^VM test_bpf: //p' "$tmp/out" | grep -E 'FAIL|ERROR' | tail -n 10 | paste -sd'|')"
 fi
 if [ -n "$(val attached)" ]; then
 	ok "BPF loaded and attached: $(val attached)"
