@@ -211,6 +211,28 @@ static __always_inline void send(struct tw_segment_event *ev, __u32 dlen,
 	count(TW_STAT_SEGMENTS);
 }
 
+/* Whether 1 <= *len <= max, in a form the 6.1 verifier (Debian 12's
+ * kernel) can follow to a bpf_skb_load_bytes length. It learns no lower
+ * bound from len != 0, hence a signed test; it learns nothing about len
+ * from a range test on len - 1, which clang makes of two tests it sees
+ * together; and it forgets a bound checked on a register whose value
+ * was spilled before the check. The barriers keep the two tests apart
+ * and on len itself, and afterwards only the value as checked is used. */
+static __always_inline bool len_in(__u32 *len, __u32 max)
+{
+	__u32 n = *len;
+
+	asm volatile("" : "+r"(n));
+	if ((__s32)n < 1)
+		return false;
+	asm volatile("" : "+r"(n));
+	if (n > max)
+		return false;
+	asm volatile("" : "+r"(n));
+	*len = n;
+	return true;
+}
+
 /* Add bytes [off, off + n) of the payload as a piece; false when full. */
 static __always_inline bool add_piece(struct __sk_buff *skb,
 				      const struct pkt *p,
@@ -219,9 +241,11 @@ static __always_inline bool add_piece(struct __sk_buff *skb,
 {
 	__u32 i = ev->npieces, d = *dlen;
 
-	if (i >= TW_MAX_PIECES || n == 0 || n > TW_ALERT_HDR ||
+	if (i >= TW_MAX_PIECES || !len_in(&n, TW_ALERT_HDR) ||
 	    d > TW_MAX_DATA - TW_ALERT_HDR)
 		return false;
+	/* d as checked (see len_in). */
+	asm volatile("" : "+r"(d));
 	if (bpf_skb_load_bytes(skb, p->off + off, ev->data + d, n))
 		return false;
 	ev->pieces[i].off = off;
@@ -279,6 +303,8 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 	have = f->partial_len[d];
 	if (off < 0 || (__u32)off >= p->len || have >= TW_HDR)
 		return 1;
+	/* have as checked (see len_in). */
+	asm volatile("" : "+r"(have));
 	/* A header split over segments: its first bytes came with the
 	 * previous one and wait in the flow, the rest start this one. */
 	take = TW_HDR - have;
@@ -289,7 +315,7 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 	/* Hide dst's alignment: clang would turn dst + have into an OR,
 	 * which the verifier refuses on a pointer. */
 	asm volatile("" : "+r"(dst));
-	if (take == 0 || take > TW_HDR ||
+	if (!len_in(&take, TW_HDR) ||
 	    bpf_skb_load_bytes(c->skb, p->off + off, dst + have, take))
 		return 1;
 	if ((__u32)off + take > c->full &&
@@ -418,9 +444,7 @@ static __always_inline void proxy_skip(struct __sk_buff *skb,
 	n = p->len - off;
 	if (n > TW_PROXY_SCAN)
 		n = TW_PROXY_SCAN;
-	/* Hide that off < len: the verifier wants to see n > 0 itself. */
-	asm volatile("" : "+r"(n));
-	if (n == 0 || n > TW_PROXY_SCAN ||
+	if (!len_in(&n, TW_PROXY_SCAN) ||
 	    bpf_skb_load_bytes(skb, p->off + off, c.buf->b, n))
 		return;
 	c.n = n;
@@ -538,7 +562,8 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 				return 1;
 			}
 		}
-		if (full && !bpf_skb_load_bytes(skb, p.off, ev->data, full)) {
+		if (len_in(&full, TW_BUDGET) &&
+		    !bpf_skb_load_bytes(skb, p.off, ev->data, full)) {
 			ev->pieces[0].off = 0;
 			ev->pieces[0].len = full;
 			ev->npieces = 1;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Every test, in one run: unit tests, golden captures, live capture with
-# real peers (and fresh captures of them), command-line checks.
+# real peers (and fresh captures of them), command-line checks, and a
+# live capture under Debian 12's own kernel (6.1) in qemu (tests/vm).
 # Prints a PASS/FAIL line per test and a closing "N passed, N failed".
 # Arguments: the unit-test binaries (make test passes them).
 set -u
@@ -18,6 +19,7 @@ trap 'rm -f "$log"' EXIT
 	tests/live-security.sh
 	tests/cli.sh
 	tests/prometheus.sh
+	tests/vm/run.sh
 } 2>&1 | tee "$log"
 
 pass=$(grep -c '^PASS ' "$log")
