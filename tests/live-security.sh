@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Least privilege and privacy, live (issue #7): once attached, tlswatch
 # runs as nobody with no capability left in any thread (CAP_BPF only on
-# kernels before 6.5, which check it on every bpf() call), no new
+# kernels before 5.19, which check it on every bpf() call), no new
 # privileges, and still reports, marks connections decided in the kernel
 # and serves metrics; --textfile and --user root keep uid 0 but no
 # capability; no payload byte beyond handshake metadata reaches any
@@ -52,10 +52,10 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-# Kernels since 6.5 check no capability on bpf() calls made through the
+# Kernels since 5.19 check no capability on bpf() calls made through the
 # descriptors already open; older ones want CAP_BPF for each.
 read -r kmaj kmin _ <<<"$(uname -r | tr '.-' '  ')"
-if [ "$kmaj" -gt 6 ] || { [ "$kmaj" -eq 6 ] && [ "$kmin" -ge 5 ]; }; then
+if [ "$kmaj" -gt 5 ] || { [ "$kmaj" -eq 5 ] && [ "$kmin" -ge 19 ]; }; then
 	want_caps=0000000000000000
 else
 	want_caps=0000008000000000

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Giving up privileges once live capture is attached: what is left to do
  * is reading the ring buffer and marking connections decided, which needs
- * at most CAP_BPF (kernels before 6.5 check it on every bpf() call). */
+ * at most CAP_BPF (kernels before 5.19 check it on every bpf() call
+ * when unprivileged BPF is disabled). */
 #ifndef TLSWATCH_PRIVS_H
 #define TLSWATCH_PRIVS_H
 

@@ -44,6 +44,14 @@ while [ $i -lt 600 ] && ! grep -q '^tlswatch: watching' /tmp/tw.err; do
 	i=$((i + 1))
 done
 say attached "$(grep '^tlswatch: watching' /tmp/tw.err)"
+# The privileges it kept after attaching, said and as the kernel has them.
+i=0
+while [ $i -lt 100 ] && ! grep -q '^tlswatch: now running as' /tmp/tw.err; do
+	sleep 0.1
+	i=$((i + 1))
+done
+say privileges "$(sed -n 's/^tlswatch: now running as //p' /tmp/tw.err)"
+say cap_eff "$(awk '/^CapEff:/ { print $2 }' /proc/$tw/status)"
 
 openssl s_server -accept 127.0.0.1:$port -cert /vm/cert.pem -key /vm/key.pem \
 	-tls1_3 -quiet >/dev/null 2>&1 &

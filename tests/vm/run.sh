@@ -113,6 +113,14 @@ if [ -n "$(val attached)" ]; then
 else
 	ko attach "tlswatch did not attach: $(sed -n '/^VM stderr begin/,/^VM stderr end/p' "$tmp/out" | grep -v '^VM' | grep -iv debug | tail -n 15 | paste -sd'|')"
 fi
+# Kernels since 5.19 need no capability for bpf() calls on open
+# descriptors: nothing is kept.
+if [ "$(val privileges)" = "user nobody, capabilities: none" ] &&
+   [ "$(val cap_eff)" = 0000000000000000 ]; then
+	ok "after attaching: $(val privileges), CapEff $(val cap_eff)"
+else
+	ko privileges "'$(val privileges)', CapEff '$(val cap_eff)'"
+fi
 [ "$(val tlswatch_rc)" = 0 ] && ok "tlswatch exit 0 on SIGINT" ||
 	ko exit "tlswatch exit '$(val tlswatch_rc)'"
 
