@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <sys/random.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -15,8 +17,29 @@
 #include "../bpf/tlswatch.h"
 #include "bpf_events.h"
 #include "cgroup.h"
+#include "hash.h"
 #include "loader.h"
 #include "tlswatch.skel.h"
+
+/* Done marks tlswatch wrote or is about to: written at the end of each
+ * batch of events rather than one syscall each as outcomes come, so that
+ * a connection whose close is in the same batch needs none; and
+ * remembered, so that a close deletes only marks tlswatch wrote. One
+ * slot per hash: a mark pushed out of its slot is deleted from the
+ * kernel then, so none outlives its connection unseen. */
+#define MARKS 16384		/* power of two */
+
+enum { MARK_FREE, MARK_PENDING, MARK_WRITTEN };
+
+struct mark {
+	struct tw_key key;
+	uint8_t state;
+};
+
+/* Under load the ring buffer is read every BATCH_NS rather than on a
+ * wakeup per event: one wakeup per batch, and events still reported
+ * within a millisecond or two. */
+#define BATCH_NS 1000000
 
 struct loader {
 	struct tlswatch_bpf *skel;
@@ -25,7 +48,14 @@ struct loader {
 	int cgroup_fd;
 	char cgroup[4096];
 	bool private_mount;
+	bool busy;		/* the last read found events */
 	const struct loader_opts *o;
+	struct mark *marks;	/* MARKS slots */
+	uint32_t *pending;	/* slots to write at the batch's end */
+	struct tw_key *batch;	/* their keys, for one syscall */
+	uint8_t *ones;
+	uint32_t npending;
+	uint32_t seed;
 };
 
 static bool verbose;
@@ -77,18 +107,58 @@ static int find_cgroup(struct loader *l, char *err, size_t errlen)
 	return 0;
 }
 
-static int on_ring(void *ctx, void *data, size_t size)
+static struct mark *mark_slot(const struct loader *l, const struct tw_key *k)
 {
-	const struct loader *l = ctx;
-	const struct tw_state_event *ev = data;
+	return &l->marks[seeded_hash(l->seed, k, sizeof(*k)) & (MARKS - 1)];
+}
 
-	l->o->on_event(l->o->ctx, data, size);
+static void marks_flush(struct loader *l)
+{
+	int fd = bpf_map__fd(l->skel->maps.done);
+	uint32_t n = 0, count;
+
+	for (uint32_t i = 0; i < l->npending; i++) {
+		struct mark *m = &l->marks[l->pending[i]];
+
+		if (m->state != MARK_PENDING)
+			continue;	/* closed meanwhile, or listed twice */
+		m->state = MARK_WRITTEN;
+		l->batch[n++] = m->key;
+	}
+	l->npending = 0;
+	count = n;
+	if (n && bpf_map_update_batch(fd, l->batch, l->ones, &count, NULL)) {
+		/* A kernel without batch updates for this map: one by one,
+		 * from where the batch stopped. */
+		for (uint32_t i = count < n ? count : 0; i < n; i++)
+			bpf_map_update_elem(fd, &l->batch[i], l->ones, BPF_ANY);
+	}
+}
+
+/* Marks whose connection closed in the same batch are never written. */
+static void mark_closed(struct loader *l, const struct tw_key *k)
+{
+	struct mark *m = mark_slot(l, k);
+
+	if (m->state == MARK_FREE || memcmp(&m->key, k, sizeof(*k)))
+		return;
 	/* The kernel forgets a done mark when the socket closes, but one
 	 * written after that (the outcome was known before this close was
 	 * read) would stay: forget it here too. */
+	if (m->state == MARK_WRITTEN)
+		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.done), k);
+	m->state = MARK_FREE;
+}
+
+static int on_ring(void *ctx, void *data, size_t size)
+{
+	struct loader *l = ctx;
+	const struct tw_state_event *ev = data;
+
+	l->o->on_event(l->o->ctx, data, size);
 	if (size >= sizeof(*ev) && ev->type == TW_EV_STATE &&
 	    ev->newstate == 7 /* TCP_CLOSE */)
-		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.done), &ev->key);
+		mark_closed(l, &ev->key);
 	return 0;
 }
 
@@ -136,6 +206,18 @@ struct loader *loader_open(const struct loader_opts *o, char *err,
 	}
 	l->o = o;
 	l->cgroup_fd = -1;
+	l->marks = calloc(MARKS, sizeof(*l->marks));
+	l->pending = calloc(MARKS, sizeof(*l->pending));
+	l->batch = calloc(MARKS, sizeof(*l->batch));
+	l->ones = malloc(MARKS);
+	if (!l->marks || !l->pending || !l->batch || !l->ones) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	memset(l->ones, 1, MARKS);
+	if (getrandom(&l->seed, sizeof(l->seed), GRND_NONBLOCK) !=
+	    sizeof(l->seed))
+		l->seed = 0x9e3779b9;
 	if (find_cgroup(l, err, errlen))
 		goto fail;
 	l->skel = load(o, &e);
@@ -182,19 +264,43 @@ const char *loader_cgroup(const struct loader *l)
 
 int loader_poll(struct loader *l, int timeout_ms)
 {
-	return ring_buffer__poll(l->rb, timeout_ms);
+	int n;
+
+	if (l->busy) {
+		struct timespec ts = { 0, BATCH_NS };
+
+		nanosleep(&ts, NULL);	/* a signal ends it early: fine */
+		n = ring_buffer__consume(l->rb);
+	} else {
+		n = ring_buffer__poll(l->rb, timeout_ms);
+	}
+	l->busy = n > 0;
+	marks_flush(l);
+	return n;
 }
 
 void loader_decided(struct loader *l, const struct endpoint *client,
 		    const struct endpoint *server)
 {
 	struct tw_key k;
-	uint8_t one = 1;
+	struct mark *m;
+	uint32_t i;
 
 	bpf_key_from(&k, client, server);
-	/* Into the done map, which only userspace writes: the flow's own
-	 * value belongs to the programs (see bpf/tlswatch.bpf.c). */
-	bpf_map_update_elem(bpf_map__fd(l->skel->maps.done), &k, &one, BPF_ANY);
+	m = mark_slot(l, &k);
+	if (m->state != MARK_FREE && !memcmp(&m->key, &k, sizeof(k)))
+		return;		/* marked already */
+	/* Another connection's mark, pushed out: the kernel forgets it
+	 * too (its connection, if still open, is simply followed on). A
+	 * pending one is just not written. */
+	if (m->state == MARK_WRITTEN)
+		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.done), &m->key);
+	if (l->npending == MARKS)
+		marks_flush(l);
+	i = m - l->marks;
+	m->key = k;
+	m->state = MARK_PENDING;
+	l->pending[l->npending++] = i;
 }
 
 void loader_stats(const struct loader *l, uint64_t *v, int n)
@@ -225,6 +331,10 @@ void loader_close(struct loader *l)
 	if (!l)
 		return;
 	ring_buffer__free(l->rb);
+	free(l->marks);
+	free(l->pending);
+	free(l->batch);
+	free(l->ones);
 	for (int i = 0; i < 3; i++)
 		bpf_link__destroy(l->links[i]);
 	tlswatch_bpf__destroy(l->skel);

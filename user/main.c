@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../bpf/tlswatch.h"
 #include "bpf_events.h"
@@ -752,6 +753,10 @@ static int run_live(struct run *run, char *err, size_t errlen)
 			plural, env.ports_arg, loader_cgroup(run->loader));
 	}
 	run->live = true;
+	/* Into a pipe or file, records go out in one write per read of the
+	 * ring buffer (flushed below) rather than one per 4 KiB. */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	start = now_ns(CLOCK_MONOTONIC);
 	run->next_interval = start + env.interval_us * 1000;
 	while (!exiting && !run->write_failed) {
