@@ -40,6 +40,12 @@ struct mark {
  * wakeup per event: one wakeup per batch, and events still reported
  * within a millisecond or two. */
 #define BATCH_NS 1000000
+/* Events handed on per read at most: libbpf reads on for as long as
+ * events come, and during a storm the main loop (summaries, metrics,
+ * output) must still run. */
+#define BATCH_MAX 4096
+/* What on_ring returns to stop a read there; no error of libbpf's. */
+#define BATCH_STOP (-ECANCELED)
 
 struct loader {
 	struct tlswatch_bpf *skel;
@@ -49,6 +55,8 @@ struct loader {
 	char cgroup[4096];
 	bool private_mount;
 	bool busy;		/* the last read found events */
+	bool backlog;		/* and stopped at BATCH_MAX: more are there */
+	uint32_t nread;		/* events of the current read */
 	const struct loader_opts *o;
 	struct mark *marks;	/* MARKS slots */
 	uint32_t *pending;	/* slots to write at the batch's end */
@@ -159,7 +167,7 @@ static int on_ring(void *ctx, void *data, size_t size)
 	if (size >= sizeof(*ev) && ev->type == TW_EV_STATE &&
 	    ev->newstate == 7 /* TCP_CLOSE */)
 		mark_closed(l, &ev->key);
-	return 0;
+	return ++l->nread >= BATCH_MAX ? BATCH_STOP : 0;
 }
 
 /* Open and load, without attaching: shared with --check. */
@@ -266,7 +274,10 @@ int loader_poll(struct loader *l, int timeout_ms)
 {
 	int n;
 
-	if (l->busy) {
+	l->nread = 0;
+	if (l->backlog) {
+		n = ring_buffer__consume(l->rb);
+	} else if (l->busy) {
 		struct timespec ts = { 0, BATCH_NS };
 
 		nanosleep(&ts, NULL);	/* a signal ends it early: fine */
@@ -274,6 +285,9 @@ int loader_poll(struct loader *l, int timeout_ms)
 	} else {
 		n = ring_buffer__poll(l->rb, timeout_ms);
 	}
+	l->backlog = n == BATCH_STOP;
+	if (l->backlog)
+		n = l->nread;
 	l->busy = n > 0;
 	marks_flush(l);
 	return n;
