@@ -755,8 +755,12 @@ static int run_live(struct run *run, char *err, size_t errlen)
 	run->live = true;
 	/* Into a pipe or file, records go out in one write per read of the
 	 * ring buffer (flushed below) rather than one per 4 KiB. */
-	if (!isatty(STDOUT_FILENO))
-		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	if (!isatty(STDOUT_FILENO)) {
+		/* glibc takes the size only with a buffer given. */
+		static char outbuf[1 << 16];
+
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	}
 	start = now_ns(CLOCK_MONOTONIC);
 	run->next_interval = start + env.interval_us * 1000;
 	while (!exiting && !run->write_failed) {
