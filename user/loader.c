@@ -21,9 +21,9 @@
 #include "loader.h"
 #include "tlswatch.skel.h"
 
-/* Done marks tlswatch wrote or is about to: written at the end of each
- * batch of events rather than one syscall each as outcomes come, so that
- * a connection whose close is in the same batch needs none; and
+/* Done marks tlswatch wrote or is about to: written at the end of the
+ * batch of events after the one that decided them, in one syscall, so
+ * that a connection whose close follows within a batch needs none; and
  * remembered, so that a close deletes only marks tlswatch wrote. One
  * slot per hash: a mark pushed out of its slot is deleted from the
  * kernel then, so none outlives its connection unseen. */
@@ -63,6 +63,7 @@ struct loader {
 	struct tw_key *batch;	/* their keys, for one syscall */
 	uint8_t *ones;
 	uint32_t npending;
+	uint32_t nolder;	/* of them, those of the batch before */
 	uint32_t seed;
 };
 
@@ -120,12 +121,14 @@ static struct mark *mark_slot(const struct loader *l, const struct tw_key *k)
 	return &l->marks[seeded_hash(l->seed, k, sizeof(*k)) & (MARKS - 1)];
 }
 
-static void marks_flush(struct loader *l)
+/* Write the marks of the batch before (all, when all is true); those of
+ * this batch wait for the next. */
+static void marks_flush(struct loader *l, bool all)
 {
 	int fd = bpf_map__fd(l->skel->maps.done);
-	uint32_t n = 0, count;
+	uint32_t n = 0, count, upto = all ? l->npending : l->nolder;
 
-	for (uint32_t i = 0; i < l->npending; i++) {
+	for (uint32_t i = 0; i < upto; i++) {
 		struct mark *m = &l->marks[l->pending[i]];
 
 		if (m->state != MARK_PENDING)
@@ -133,7 +136,10 @@ static void marks_flush(struct loader *l)
 		m->state = MARK_WRITTEN;
 		l->batch[n++] = m->key;
 	}
-	l->npending = 0;
+	memmove(l->pending, l->pending + upto,
+		(l->npending - upto) * sizeof(*l->pending));
+	l->npending -= upto;
+	l->nolder = l->npending;
 	count = n;
 	if (n && bpf_map_update_batch(fd, l->batch, l->ones, &count, NULL)) {
 		/* A kernel without batch updates for this map: one by one,
@@ -289,7 +295,7 @@ int loader_poll(struct loader *l, int timeout_ms)
 	if (l->backlog)
 		n = l->nread;
 	l->busy = n > 0;
-	marks_flush(l);
+	marks_flush(l, false);
 	return n;
 }
 
@@ -310,7 +316,7 @@ void loader_decided(struct loader *l, const struct endpoint *client,
 	if (m->state == MARK_WRITTEN)
 		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.done), &m->key);
 	if (l->npending == MARKS)
-		marks_flush(l);
+		marks_flush(l, true);
 	i = m - l->marks;
 	m->key = k;
 	m->state = MARK_PENDING;
