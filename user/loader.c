@@ -46,6 +46,12 @@ struct mark {
 #define BATCH_MAX 4096
 /* What on_ring returns to stop a read there; no error of libbpf's. */
 #define BATCH_STOP (-ECANCELED)
+/* The ring buffer, set here over the 8 MiB the BPF object declares: a
+ * failed connection takes about 1.3 KiB of events (hello, alert, close,
+ * states), so 32 MiB hold some 25,000, the events of a 2.5 s stall of
+ * the reader at 10,000 failures a second, or of a burst. Kernel memory,
+ * allocated once. */
+#define RINGBUF_BYTES (32u << 20)
 
 struct loader {
 	struct tlswatch_bpf *skel;
@@ -194,6 +200,7 @@ static struct tlswatch_bpf *load(const struct loader_opts *o, int *errp)
 	if (o->proxy_ports)
 		memcpy((void *)skel->rodata->proxy_ports, o->proxy_ports,
 		       sizeof(skel->rodata->proxy_ports));
+	bpf_map__set_max_entries(skel->maps.events, RINGBUF_BYTES);
 	if (o->max_flows) {
 		bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
 		bpf_map__set_max_entries(skel->maps.done, o->max_flows);
