@@ -52,6 +52,9 @@ struct mark {
  * the reader at 10,000 failures a second, or of a burst. Kernel memory,
  * allocated once. */
 #define RINGBUF_BYTES (32u << 20)
+/* How long reading what is left at the stop may take at most: 32 MiB of
+ * events take about a second. */
+#define DRAIN_MAX_NS (10ull * 1000000000)
 
 struct loader {
 	struct tlswatch_bpf *skel;
@@ -63,6 +66,8 @@ struct loader {
 	bool busy;		/* the last read found events */
 	bool backlog;		/* and stopped at BATCH_MAX: more are there */
 	uint32_t nread;		/* events of the current read */
+	uint64_t drain_until;	/* draining: events up to this time */
+	bool drained;		/* draining: an event after it came */
 	const struct loader_opts *o;
 	struct mark *marks;	/* MARKS slots */
 	uint32_t *pending;	/* slots to write at the batch's end */
@@ -175,6 +180,12 @@ static int on_ring(void *ctx, void *data, size_t size)
 	struct loader *l = ctx;
 	const struct tw_state_event *ev = data;
 
+	/* Both event types have their time at the same place. */
+	if (l->drain_until && size >= sizeof(struct tw_state_event) &&
+	    ev->ts_ns > l->drain_until) {
+		l->drained = true;
+		return BATCH_STOP;
+	}
 	l->o->on_event(l->o->ctx, data, size);
 	if (size >= sizeof(*ev) && ev->type == TW_EV_STATE &&
 	    ev->newstate == 7 /* TCP_CLOSE */)
@@ -304,6 +315,23 @@ int loader_poll(struct loader *l, int timeout_ms)
 	l->busy = n > 0;
 	marks_flush(l, false);
 	return n;
+}
+
+void loader_drain(struct loader *l, uint64_t stop_ns)
+{
+	struct timespec ts;
+	uint64_t end = stop_ns + DRAIN_MAX_NS;
+	int n;
+
+	l->drain_until = stop_ns;
+	l->drained = false;
+	do {
+		l->nread = 0;
+		n = ring_buffer__consume(l->rb);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	} while (n == BATCH_STOP && !l->drained &&
+		 ts.tv_sec * 1000000000ull + ts.tv_nsec < end);
+	l->drain_until = 0;
 }
 
 void loader_decided(struct loader *l, const struct endpoint *client,

@@ -818,6 +818,10 @@ static int run_live(struct run *run, char *err, size_t errlen)
 		/* Lines as they happen, for people and for pipes alike. */
 		fflush(stdout);
 	}
+	/* What the ring buffer still holds from before the stop belongs to
+	 * the run: behind in a storm, that can be many connections. */
+	if (run->loader && !run->write_failed)
+		loader_drain(run->loader, now_ns(CLOCK_MONOTONIC));
 	return 0;
 }
 
