@@ -20,7 +20,9 @@
 # Needs root (live BPF), jq, a C compiler. Environment: RATES (the ladder,
 # connections/s; 0 is as fast as loadgen can), SECS (10 per rate), PORT
 # (18600), LOADGEN_THREADS (1), SERVER_THREADS (1), TLSWATCH_ARGS (more
-# options), BENCH_DIR (${TMPDIR:-/tmp}/tlswatch-storm).
+# options), TLSWATCH_PREFIX (a command tlswatch runs under: "nice -n 19"
+# starves it, to see what happens above its knee), BENCH_DIR
+# (${TMPDIR:-/tmp}/tlswatch-storm).
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -30,6 +32,7 @@ PORT=${PORT:-18600}
 LOADGEN_THREADS=${LOADGEN_THREADS:-1}
 SERVER_THREADS=${SERVER_THREADS:-1}
 TLSWATCH_ARGS=${TLSWATCH_ARGS:-}
+TLSWATCH_PREFIX=${TLSWATCH_PREFIX:-}
 DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/tlswatch-storm}
 CC=${CC:-cc}
 HZ=$(getconf CLK_TCK)
@@ -89,7 +92,7 @@ failed_lines() {
 }
 
 echo "kernel $(uname -r), $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-echo "tlswatch $(sha256sum "$DIR/tlswatch" | cut -c1-12), $SECS s per rate, port $PORT, loadgen threads $LOADGEN_THREADS, server threads $SERVER_THREADS"
+echo "tlswatch $(sha256sum "$DIR/tlswatch" | cut -c1-12)${TLSWATCH_PREFIX:+ under $TLSWATCH_PREFIX}, $SECS s per rate, port $PORT, loadgen threads $LOADGEN_THREADS, server threads $SERVER_THREADS"
 base0=$(baseline)
 echo "baseline without tlswatch: $base0 connections/s (loadgen as fast as it can)"
 echo
@@ -98,7 +101,7 @@ printf '%8s %8s %9s %9s %8s %8s %8s %7s %8s %6s %7s\n' offered achieved \
 for rate in $RATES; do
 	: > "$DIR/out.json"
 	# shellcheck disable=SC2086
-	"$DIR/tlswatch" --json -p "$PORT" --interval 1 $TLSWATCH_ARGS \
+	$TLSWATCH_PREFIX "$DIR/tlswatch" --json -p "$PORT" --interval 1 $TLSWATCH_ARGS \
 		> "$DIR/out.json" 2> "$DIR/err.txt" &
 	tw=$!
 	for _ in $(seq 100); do
