@@ -20,7 +20,7 @@
 # Needs root (live BPF), jq, a C compiler. Environment: RATES (the ladder,
 # connections/s; 0 is as fast as loadgen can), SECS (10 per rate), PORT
 # (18600), LOADGEN_THREADS (1), SERVER_THREADS (1), TLSWATCH_ARGS (more
-# options), TLSWATCH_PREFIX (a command tlswatch runs under: "nice -n 19"
+# options), TLSWATCH (the binary, ./tlswatch), TLSWATCH_PREFIX (a command tlswatch runs under: "nice -n 19"
 # starves it, to see what happens above its knee), BENCH_DIR
 # (${TMPDIR:-/tmp}/tlswatch-storm).
 set -eu
@@ -45,9 +45,10 @@ die() {
 [ "$(id -u)" = 0 ] || die "needs root (live BPF capture)"
 command -v jq >/dev/null || die "needs jq"
 mkdir -p "$DIR" build/bench
-[ -x ./tlswatch ] || make --no-print-directory tlswatch
+TLSWATCH=${TLSWATCH:-./tlswatch}
+[ -x "$TLSWATCH" ] || make --no-print-directory tlswatch
 # A copy, so that a rebuild in the tree during the runs changes nothing.
-cp ./tlswatch "$DIR/tlswatch"
+cp "$TLSWATCH" "$DIR/tlswatch"
 for b in alertserver loadgen; do
 	if [ ! -x "build/bench/$b" ] || [ "bench/$b.c" -nt "build/bench/$b" ] ||
 	   [ bench/captured.h -nt "build/bench/$b" ]; then
