@@ -27,7 +27,7 @@
  * remembered, so that a close deletes only marks tlswatch wrote. One
  * slot per hash: a mark pushed out of its slot is deleted from the
  * kernel then, so none outlives its connection unseen. */
-#define MARKS 16384		/* power of two */
+#define MARKS 65536		/* power of two; the done map's size */
 
 enum { MARK_FREE, MARK_PENDING, MARK_WRITTEN };
 
@@ -151,6 +151,8 @@ static void marks_flush(struct loader *l, bool all)
 		(l->npending - upto) * sizeof(*l->pending));
 	l->npending -= upto;
 	l->nolder = l->npending;
+	/* Into the done map, which only userspace writes: the flow's own
+	 * value belongs to the programs (see bpf/tlswatch.bpf.c). */
 	count = n;
 	if (n && bpf_map_update_batch(fd, l->batch, l->ones, &count, NULL)) {
 		/* A kernel without batch updates for this map: one by one,
