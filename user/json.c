@@ -87,8 +87,17 @@ static void quoted(struct json *j, const uint8_t *p, size_t n)
 	put(j, "\"", 1);
 	for (size_t i = 0; i < n;) {
 		uint8_t c = p[i];
-		size_t u;
+		size_t u, run = i;
 
+		/* Printable ASCII needs no escape: copied a run at a time. */
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7f &&
+		       p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run > i) {
+			put(j, (const char *)p + i, run - i);
+			i = run;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = c;

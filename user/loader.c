@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <sys/random.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -15,8 +17,44 @@
 #include "../bpf/tlswatch.h"
 #include "bpf_events.h"
 #include "cgroup.h"
+#include "hash.h"
 #include "loader.h"
 #include "tlswatch.skel.h"
+
+/* Done marks tlswatch wrote or is about to: written at the end of the
+ * batch of events after the one that decided them, in one syscall, so
+ * that a connection whose close follows within a batch needs none; and
+ * remembered, so that a close deletes only marks tlswatch wrote. One
+ * slot per hash: a mark pushed out of its slot is deleted from the
+ * kernel then, so none outlives its connection unseen. */
+#define MARKS 65536		/* power of two; the done map's size */
+
+enum { MARK_FREE, MARK_PENDING, MARK_WRITTEN };
+
+struct mark {
+	struct tw_key key;
+	uint8_t state;
+};
+
+/* Under load the ring buffer is read every BATCH_NS rather than on a
+ * wakeup per event: one wakeup per batch, and events still reported
+ * within a millisecond or two. */
+#define BATCH_NS 1000000
+/* Events handed on per read at most: libbpf reads on for as long as
+ * events come, and during a storm the main loop (summaries, metrics,
+ * output) must still run. */
+#define BATCH_MAX 4096
+/* What on_ring returns to stop a read there; no error of libbpf's. */
+#define BATCH_STOP (-ECANCELED)
+/* The ring buffer, set here over the 8 MiB the BPF object declares: a
+ * failed connection takes about 1.3 KiB of events (hello, alert, close,
+ * states), so 32 MiB hold some 25,000, the events of a 2.5 s stall of
+ * the reader at 10,000 failures a second, or of a burst. Kernel memory,
+ * allocated once. */
+#define RINGBUF_BYTES (32u << 20)
+/* How long reading what is left at the stop may take at most: 32 MiB of
+ * events take about a second. */
+#define DRAIN_MAX_NS (10ull * 1000000000)
 
 struct loader {
 	struct tlswatch_bpf *skel;
@@ -26,7 +64,19 @@ struct loader {
 	char cgroup[4096];
 	bool private_mount;
 	bool unmounted;		/* the private mount is gone: no tree to walk */
+	bool busy;		/* the last read found events */
+	bool backlog;		/* and stopped at BATCH_MAX: more are there */
+	uint32_t nread;		/* events of the current read */
+	uint64_t drain_until;	/* draining: events up to this time */
+	bool drained;		/* draining: an event after it came */
 	const struct loader_opts *o;
+	struct mark *marks;	/* MARKS slots */
+	uint32_t *pending;	/* slots to write at the batch's end */
+	struct tw_key *batch;	/* their keys, for one syscall */
+	uint8_t *ones;
+	uint32_t npending;
+	uint32_t nolder;	/* of them, those of the batch before */
+	uint32_t seed;
 };
 
 static bool verbose;
@@ -78,19 +128,72 @@ static int find_cgroup(struct loader *l, char *err, size_t errlen)
 	return 0;
 }
 
-static int on_ring(void *ctx, void *data, size_t size)
+static struct mark *mark_slot(const struct loader *l, const struct tw_key *k)
 {
-	const struct loader *l = ctx;
-	const struct tw_state_event *ev = data;
+	return &l->marks[seeded_hash(l->seed, k, sizeof(*k)) & (MARKS - 1)];
+}
 
-	l->o->on_event(l->o->ctx, data, size);
+/* Write the marks of the batch before (all, when all is true); those of
+ * this batch wait for the next. */
+static void marks_flush(struct loader *l, bool all)
+{
+	int fd = bpf_map__fd(l->skel->maps.done);
+	uint32_t n = 0, count, upto = all ? l->npending : l->nolder;
+
+	for (uint32_t i = 0; i < upto; i++) {
+		struct mark *m = &l->marks[l->pending[i]];
+
+		if (m->state != MARK_PENDING)
+			continue;	/* closed meanwhile, or listed twice */
+		m->state = MARK_WRITTEN;
+		l->batch[n++] = m->key;
+	}
+	memmove(l->pending, l->pending + upto,
+		(l->npending - upto) * sizeof(*l->pending));
+	l->npending -= upto;
+	l->nolder = l->npending;
+	/* Into the done map, which only userspace writes: the flow's own
+	 * value belongs to the programs (see bpf/tlswatch.bpf.c). */
+	count = n;
+	if (n && bpf_map_update_batch(fd, l->batch, l->ones, &count, NULL)) {
+		/* A kernel without batch updates for this map: one by one,
+		 * from where the batch stopped. */
+		for (uint32_t i = count < n ? count : 0; i < n; i++)
+			bpf_map_update_elem(fd, &l->batch[i], l->ones, BPF_ANY);
+	}
+}
+
+/* Marks whose connection closed in the same batch are never written. */
+static void mark_closed(struct loader *l, const struct tw_key *k)
+{
+	struct mark *m = mark_slot(l, k);
+
+	if (m->state == MARK_FREE || memcmp(&m->key, k, sizeof(*k)))
+		return;
 	/* The kernel forgets a done mark when the socket closes, but one
 	 * written after that (the outcome was known before this close was
 	 * read) would stay: forget it here too. */
+	if (m->state == MARK_WRITTEN)
+		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.done), k);
+	m->state = MARK_FREE;
+}
+
+static int on_ring(void *ctx, void *data, size_t size)
+{
+	struct loader *l = ctx;
+	const struct tw_state_event *ev = data;
+
+	/* Both event types have their time at the same place. */
+	if (l->drain_until && size >= sizeof(struct tw_state_event) &&
+	    ev->ts_ns > l->drain_until) {
+		l->drained = true;
+		return BATCH_STOP;
+	}
+	l->o->on_event(l->o->ctx, data, size);
 	if (size >= sizeof(*ev) && ev->type == TW_EV_STATE &&
 	    ev->newstate == 7 /* TCP_CLOSE */)
-		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.done), &ev->key);
-	return 0;
+		mark_closed(l, &ev->key);
+	return ++l->nread >= BATCH_MAX ? BATCH_STOP : 0;
 }
 
 /* Open and load, without attaching: shared with --check. */
@@ -111,6 +214,7 @@ static struct tlswatch_bpf *load(const struct loader_opts *o, int *errp)
 	if (o->proxy_ports)
 		memcpy((void *)skel->rodata->proxy_ports, o->proxy_ports,
 		       sizeof(skel->rodata->proxy_ports));
+	bpf_map__set_max_entries(skel->maps.events, RINGBUF_BYTES);
 	if (o->max_flows) {
 		bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
 		bpf_map__set_max_entries(skel->maps.done, o->max_flows);
@@ -137,6 +241,18 @@ struct loader *loader_open(const struct loader_opts *o, char *err,
 	}
 	l->o = o;
 	l->cgroup_fd = -1;
+	l->marks = calloc(MARKS, sizeof(*l->marks));
+	l->pending = calloc(MARKS, sizeof(*l->pending));
+	l->batch = calloc(MARKS, sizeof(*l->batch));
+	l->ones = malloc(MARKS);
+	if (!l->marks || !l->pending || !l->batch || !l->ones) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	memset(l->ones, 1, MARKS);
+	if (getrandom(&l->seed, sizeof(l->seed), GRND_NONBLOCK) !=
+	    sizeof(l->seed))
+		l->seed = 0x9e3779b9;
 	if (find_cgroup(l, err, errlen))
 		goto fail;
 	l->skel = load(o, &e);
@@ -199,15 +315,19 @@ bool loader_needs_cap(void *ctx)
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
 	struct tw_key k = {};
+	uint32_t n = 1;
 	uint8_t v;
 
 	/* What the rest of the run does: write and read map elements (a key
-	 * of family 0, which no connection has) and read the programs'
-	 * run-time statistics. */
+	 * of family 0, which no connection has), one by one and in batches,
+	 * and read the programs' run-time statistics. */
 	v = 0;
 	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.done), &k, &v,
 				BPF_ANY))
 		return errno == EPERM;
+	if (bpf_map_update_batch(bpf_map__fd(l->skel->maps.done), &k, &v, &n,
+				 NULL) && errno == EPERM)
+		return true;
 	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.done), &k, &v) ||
 	    bpf_map_delete_elem(bpf_map__fd(l->skel->maps.done), &k))
 		return errno == EPERM;
@@ -217,19 +337,66 @@ bool loader_needs_cap(void *ctx)
 
 int loader_poll(struct loader *l, int timeout_ms)
 {
-	return ring_buffer__poll(l->rb, timeout_ms);
+	int n;
+
+	l->nread = 0;
+	if (l->backlog) {
+		n = ring_buffer__consume(l->rb);
+	} else if (l->busy) {
+		struct timespec ts = { 0, BATCH_NS };
+
+		nanosleep(&ts, NULL);	/* a signal ends it early: fine */
+		n = ring_buffer__consume(l->rb);
+	} else {
+		n = ring_buffer__poll(l->rb, timeout_ms);
+	}
+	l->backlog = n == BATCH_STOP;
+	if (l->backlog)
+		n = l->nread;
+	l->busy = n > 0;
+	marks_flush(l, false);
+	return n;
+}
+
+void loader_drain(struct loader *l, uint64_t stop_ns)
+{
+	struct timespec ts;
+	uint64_t end = stop_ns + DRAIN_MAX_NS;
+	int n;
+
+	l->drain_until = stop_ns;
+	l->drained = false;
+	do {
+		l->nread = 0;
+		n = ring_buffer__consume(l->rb);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	} while (n == BATCH_STOP && !l->drained &&
+		 ts.tv_sec * 1000000000ull + ts.tv_nsec < end);
+	l->drain_until = 0;
 }
 
 void loader_decided(struct loader *l, const struct endpoint *client,
 		    const struct endpoint *server)
 {
 	struct tw_key k;
-	uint8_t one = 1;
+	struct mark *m;
+	uint32_t i;
 
 	bpf_key_from(&k, client, server);
-	/* Into the done map, which only userspace writes: the flow's own
-	 * value belongs to the programs (see bpf/tlswatch.bpf.c). */
-	bpf_map_update_elem(bpf_map__fd(l->skel->maps.done), &k, &one, BPF_ANY);
+	m = mark_slot(l, &k);
+	if (m->state != MARK_FREE && !memcmp(&m->key, &k, sizeof(k)))
+		return;		/* marked already */
+	/* Another connection's mark, pushed out: the kernel forgets it
+	 * too (its connection, if still open, is simply followed on). A
+	 * pending one is just not written. */
+	if (m->state == MARK_WRITTEN)
+		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.done), &m->key);
+	if (l->npending == MARKS)
+		marks_flush(l, true);
+	i = m - l->marks;
+	m->key = k;
+	m->state = MARK_PENDING;
+	l->pending[l->npending++] = i;
 }
 
 void loader_stats(const struct loader *l, uint64_t *v, int n)
@@ -260,6 +427,10 @@ void loader_close(struct loader *l)
 	if (!l)
 		return;
 	ring_buffer__free(l->rb);
+	free(l->marks);
+	free(l->pending);
+	free(l->batch);
+	free(l->ones);
 	for (int i = 0; i < 3; i++)
 		bpf_link__destroy(l->links[i]);
 	tlswatch_bpf__destroy(l->skel);

@@ -43,6 +43,9 @@ bool loader_needs_cap(void *ctx);
 /* Wait up to timeout_ms for events and hand them on: how many, or -errno
  * (-EINTR when a signal came). */
 int loader_poll(struct loader *l, int timeout_ms);
+/* Hand on the events made before stop_ns (CLOCK_MONOTONIC) that are
+ * still in the ring buffer, for at most DRAIN_MAX_NS more. */
+void loader_drain(struct loader *l, uint64_t stop_ns);
 /* The connection's outcome is known: the kernel stops capturing it. */
 void loader_decided(struct loader *l, const struct endpoint *client,
 		    const struct endpoint *server);

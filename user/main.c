@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../bpf/tlswatch.h"
 #include "bpf_events.h"
@@ -869,6 +870,14 @@ static int run_live(struct run *run, char *err, size_t errlen)
 	if (drop_privileges(run, err, errlen))
 		return 1;
 	run->live = true;
+	/* Into a pipe or file, records go out in one write per read of the
+	 * ring buffer (flushed below) rather than one per 4 KiB. */
+	if (!isatty(STDOUT_FILENO)) {
+		/* glibc takes the size only with a buffer given. */
+		static char outbuf[1 << 16];
+
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	}
 	start = now_ns(CLOCK_MONOTONIC);
 	run->next_interval = start + env.interval_us * 1000;
 	while (!exiting && !run->write_failed) {
@@ -926,6 +935,10 @@ static int run_live(struct run *run, char *err, size_t errlen)
 		/* Lines as they happen, for people and for pipes alike. */
 		fflush(stdout);
 	}
+	/* What the ring buffer still holds from before the stop belongs to
+	 * the run: behind in a storm, that can be many connections. */
+	if (run->loader && !run->write_failed)
+		loader_drain(run->loader, now_ns(CLOCK_MONOTONIC));
 	return 0;
 }
 

@@ -22,7 +22,8 @@ struct recovery {
 	recovery_fn fn;
 	void *ctx;
 	uint32_t seed;
-	struct entry *ring;	/* RECOVERY_MAX slots */
+	struct entry *ring;	/* cap slots */
+	uint64_t cap;		/* a power of two, up to RECOVERY_MAX */
 	uint64_t head, tail;	/* sequence numbers: [head, tail) are live */
 	uint64_t bucket[BUCKETS];	/* newest entry's sequence, or 0 */
 	uint64_t overflow;
@@ -34,7 +35,8 @@ struct recovery *recovery_new(uint64_t window_us, recovery_fn fn, void *ctx)
 
 	if (!r)
 		return NULL;
-	r->ring = calloc(RECOVERY_MAX, sizeof(*r->ring));
+	r->cap = RECOVERY_START;
+	r->ring = calloc(r->cap, sizeof(*r->ring));
 	if (!r->ring) {
 		free(r);
 		return NULL;
@@ -58,7 +60,25 @@ void recovery_free(struct recovery *r)
 
 static struct entry *slot(struct recovery *r, uint64_t seq)
 {
-	return &r->ring[seq % RECOVERY_MAX];
+	return &r->ring[seq & (r->cap - 1)];
+}
+
+/* Twice the slots, each live entry moved to its new one (chains link by
+ * sequence number, so they hold); false when at the bound or out of
+ * memory. */
+static bool grow(struct recovery *r)
+{
+	uint64_t cap = r->cap * 2;
+	struct entry *ring;
+
+	if (cap > RECOVERY_MAX || !(ring = calloc(cap, sizeof(*ring))))
+		return false;
+	for (uint64_t seq = r->head; seq < r->tail; seq++)
+		ring[seq & (cap - 1)] = *slot(r, seq);
+	free(r->ring);
+	r->ring = ring;
+	r->cap = cap;
+	return true;
 }
 
 /* The live entry with this sequence number, or NULL. */
@@ -126,7 +146,7 @@ void recovery_failed(struct recovery *r, const struct session *s,
 	struct entry *e;
 	uint32_t b;
 
-	if (r->tail - r->head >= RECOVERY_MAX) {
+	if (r->tail - r->head >= r->cap && !grow(r)) {
 		/* Full: the oldest is settled now, unrecovered. */
 		e = slot(r, r->head);
 		if (!e->settled)
