@@ -300,3 +300,50 @@ if want flood; then
 	if [ -z "$why" ]; then ok "flood-accounting: $made made, $seen seen, $ev pushed out (all reported unknown), losses counted: ring buffer $rb, kernel table $kf"
 	else ko flood-accounting "$why"; fi
 fi
+
+# ====================================================================
+# Byte-a-second clients (in the background, 15 s), watched also by an
+# instance with an 8 s handshake timeout; meanwhile malformed input and
+# a retransmission with different bytes.
+if want slow; then
+	twstart slow8 --json -p $P_MAIN --handshake-timeout 8 || true
+	slow8=$twpid
+	spids=()
+	for i in $(seq 1 12); do
+		kind=hello
+		[ "$i" -gt 6 ] && kind=ssh
+		timeout 25 $py $here/clients.py slow $kind 127.0.2.$i $P_MAIN 15 \
+			2>>"$tmp/clients.err" &
+		spids+=($!)
+	done
+	t_slow=$SECONDS
+fi
+
+if want bad; then
+	timeout 20 $py $here/clients.py bad $P_MAIN 127.0.5 >"$tmp/bad.cases" 2>>"$tmp/clients.err"
+	sleep 1.5
+	t=$(table main)
+	why=
+	n=0
+	while read -r name ip outcomes want_sni; do
+		n=$((n + 1))
+		got=$(grep -P "^${ip//./\\.}\\t" <<<"$t")
+		r=$(cut -f2- <<<"$got" | tr '\t\n' ' ;')
+		if [ "$(grep -c . <<<"$got")" != 1 ]; then
+			why+=" $name ($ip): $(grep -c . <<<"$got") records: $r;"
+			continue
+		fi
+		IFS=$'\t' read -r _ o reason _ sni capture <<<"$got"
+		[[ ",$outcomes," == *",$o:$reason,"* ]] || why+=" $name ($ip): $r, want $outcomes;"
+		[ "$o" != unknown ] || [ "$capture" = truncated ] ||
+			why+=" $name ($ip): unknown but capture $capture, want truncated;"
+		[ "$sni" = "$want_sni" ] || why+=" $name ($ip): SNI $sni, want $want_sni;"
+		echo "  $name: $o $reason capture $capture"
+	done <"$tmp/bad.cases"
+	if [ -z "$why" ] && [ "$n" -gt 10 ]; then ok "malformed: $n malformed, oversized and garbage inputs each reported as expected"
+	else ko malformed "$why"; fi
+	if alive $main; then ok "malformed-alive: tlswatch still running"
+	else ko malformed-alive "tlswatch died: $(tail -n 3 "$tmp/main.err")"; fi
+fi
+# ---- debugging: HOSTILE_KEEP=DIR keeps the outputs
+if [ -n "${HOSTILE_KEEP:-}" ]; then rm -rf "$HOSTILE_KEEP"; cp -r "$tmp" "$HOSTILE_KEEP"; fi

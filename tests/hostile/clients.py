@@ -98,39 +98,56 @@ def bad_cases():
     junk = bytes(rnd.randrange(256) for _ in range(2000))
     big, _ = many_ext_hello(16384 - 4)
     alpn_list = b"".join(u8(255) + b"p" * 255 for _ in range(60))
+    small, nsmall = many_ext_hello(3500)
+    alpn_some = b"".join(u8(255) + bytes([0x61 + i]) * 255 for i in range(12))
+    u = "unknown:-"     # a hello past the kernel's 4 KiB capture budget
+    # name, bytes, outcomes accepted (outcome:reason), SNI expected
     return [
-        # name, bytes, reasons accepted
-        ("rec_ffff", record(22, junk[:1500], length=0xFFFF), "malformed"),
+        ("rec_ffff", record(22, junk[:1500], length=0xFFFF),
+         "failed:malformed", "-"),
+        # The server's fatal alert comes before the message could end.
         ("hs_huge", record(22, handshake(junk[:200], length=0xFFFFFF)),
-         "malformed"),
+         "failed:malformed failed:server_alert", "-"),
         ("hs_over_record",
          record(22, handshake(hello_body([sni(b"x.test")]), length=4096)) +
-         record(23, junk[:40]), "malformed"),
+         record(23, junk[:40]), "failed:malformed failed:server_alert", "-"),
         ("cipher_len", record(22, handshake(
-            hello_body([sni(b"x.test")], cipher_len=0xFFFE))), "malformed"),
+            hello_body([sni(b"x.test")], cipher_len=0xFFFE))),
+         "failed:malformed", "-"),
         ("ext_len", record(22, handshake(
-            hello_body([sni(b"x.test")], ext_len=0x7FFF))), "malformed"),
+            hello_body([sni(b"x.test")], ext_len=0x7FFF))),
+         "failed:malformed", "-"),
         ("sni_len", record(22, handshake(hello_body(
             [ext(0, u16(0xFFFF) + u8(0) + u16(0xFFFF) + b"a.test"), GROUPS]))),
-         "malformed"),
-        ("sni_max", record(22, handshake(hello_body(
-            [sni(b"a" * 16000), GROUPS]))), "malformed server_alert"),
+         "failed:malformed", "-"),
+        ("sni_255", record(22, handshake(hello_body(
+            [sni(b"s" * 251 + b".tst"), GROUPS, SIGALGS, POINTS]))),
+         "failed:client_closed failed:server_alert", "s" * 251 + ".tst"),
+        ("sni_16k", record(22, handshake(hello_body(
+            [sni(b"a" * 16000), GROUPS]))), u, "-"),
         ("alpn_len", record(22, handshake(hello_body(
             [sni(b"x.test"), ext(16, u16(200) + u8(255) + b"h2")]))),
-         "malformed"),
-        ("alpn_max", record(22, handshake(hello_body(
+         "failed:malformed", "-"),
+        ("alpn_255x12", record(22, handshake(hello_body(
+            [sni(b"alpn.test"), GROUPS, SIGALGS, POINTS,
+             ext(16, u16(len(alpn_some)) + alpn_some)]))),
+         "failed:server_alert failed:client_closed", "alpn.test"),
+        ("alpn_15k", record(22, handshake(hello_body(
             [sni(b"x.test"), GROUPS, ext(16, u16(len(alpn_list)) + alpn_list)]))),
-         "server_alert client_closed"),
-        ("many_ext", record(22, big), "server_alert client_closed"),
-        ("many_ext_split", split_records(big, 4000),
-         "server_alert client_closed"),
-        ("zero_records", record(22, b"") * 50, "malformed"),
-        ("tls_junk", record(22, junk[:64]), "malformed"),
-        ("random", b"\x42" + junk[1:], "not_tls"),
-        ("zeros", bytes(2000), "not_tls"),
-        ("ones", b"\xff" * 2000, "not_tls"),
-        ("http", b"GET / HTTP/1.1\r\nHost: bad.test\r\n\r\n", "not_tls"),
-        ("ssh", b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", "not_tls"),
+         u, "-"),
+        ("ext_%d_split" % nsmall, split_records(small, 300),
+         "failed:client_closed failed:server_alert", "many.test"),
+        ("ext_4000", record(22, big), u, "-"),
+        ("ext_4000_split", split_records(big, 4000), u, "-"),
+        ("zero_records", record(22, b"") * 50, "failed:malformed", "-"),
+        ("tls_junk", record(22, junk[:64]),
+         "failed:malformed failed:server_alert", "-"),
+        ("random", b"\x42" + junk[1:], "failed:not_tls", "-"),
+        ("zeros", bytes(2000), "failed:not_tls", "-"),
+        ("ones", b"\xff" * 2000, "failed:not_tls", "-"),
+        ("http", b"GET / HTTP/1.1\r\nHost: bad.test\r\n\r\n",
+         "failed:not_tls", "-"),
+        ("ssh", b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", "failed:not_tls", "-"),
     ]
 
 
@@ -225,8 +242,9 @@ def cmd_bad(port, prefix):
             print("case %d: %s" % (i, e), file=sys.stderr)
 
     threads = []
-    for i, (name, data, reasons) in enumerate(bad_cases()):
-        print("%s %s.%d %s" % (name, prefix, i + 1, reasons.replace(" ", ",")))
+    for i, (name, data, outcomes, name_sent) in enumerate(bad_cases()):
+        print("%s %s.%d %s %s" % (name, prefix, i + 1,
+                                  outcomes.replace(" ", ","), name_sent))
         t = threading.Thread(target=one, args=(i, data))
         t.start()
         threads.append(t)
