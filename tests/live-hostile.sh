@@ -345,5 +345,52 @@ if want bad; then
 	if alive $main; then ok "malformed-alive: tlswatch still running"
 	else ko malformed-alive "tlswatch died: $(tail -n 3 "$tmp/main.err")"; fi
 fi
+
+# A retransmission with different bytes, live: the first 120 bytes of a
+# ClientHello (SNI first-copy.test), then the same range again from a
+# raw socket with another SNI. The server's TCP keeps the first copy;
+# tlswatch must too, and count the bytes that differed.
+if want retrans; then
+	twstart retrans --json -p $P_MAIN || true
+	rpid=$twpid
+	timeout 10 $py $here/clients.py retrans 127.0.6.1 $P_MAIN 2>>"$tmp/clients.err" ||
+		ko retrans "the client failed: $(tail -n 3 "$tmp/clients.err")"
+	sleep 1.5
+	twstop $rpid
+	why=
+	for inst in main retrans; do
+		got=$(table $inst | grep -P '^127\.0\.6\.1\t' | cut -f2,3,5,6 | tr '\t' ' ')
+		[ "$got" = "failed client_closed first-copy.test complete" ] ||
+			why+=" $inst: '$got', want 'failed client_closed first-copy.test complete';"
+	done
+	conflicts=$(jq -r 'select(.event=="summary") | .losses["retransmitted bytes that differed (first copy kept)"] // 0' \
+		"$tmp/retrans.out" | tail -n 1)
+	[ "${conflicts:-0}" -gt 0 ] || why+=" the summary counts no retransmitted bytes that differed;"
+	if [ -z "$why" ]; then ok "retrans-live: the first copy kept (SNI first-copy.test), $conflicts differing bytes counted in the summary"
+	else ko retrans-live "$why $(grep -h 127.0.6.1 "$tmp/retrans.out" | head -c 600)"; fi
+fi
+
+if want slow; then
+	for p in "${spids[@]}"; do wait "$p"; done
+	sleep 1.5
+	why=
+	for inst in main slow8; do
+		t=$(table $inst)
+		for i in $(seq 1 12); do
+			got=$(grep -P "^127\\.0\\.2\\.$i\\t" <<<"$t" | cut -f2-4 | tr '\t' ' ')
+			if [ "$i" -le 6 ]; then
+				want_o="failed client_closed -"
+				[ $inst = slow8 ] && want_o="failed timeout -"
+			else
+				want_o="failed not_tls ssh"
+			fi
+			[ "$got" = "$want_o" ] || why+=" $inst 127.0.2.$i: '$got', want '$want_o';"
+		done
+	done
+	alive $slow8 || why+=" the 8 s instance died;"
+	if [ -z "$why" ]; then ok "slow: 12 byte-a-second clients: hellos cut at 15 s client_closed (timeout with --handshake-timeout 8), SSH banners not_tls ssh"
+	else ko slow "$why"; fi
+	twstop $slow8 >/dev/null 2>&1
+fi
 # ---- debugging: HOSTILE_KEEP=DIR keeps the outputs
 if [ -n "${HOSTILE_KEEP:-}" ]; then rm -rf "$HOSTILE_KEEP"; cp -r "$tmp" "$HOSTILE_KEEP"; fi
