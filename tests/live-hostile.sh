@@ -392,5 +392,140 @@ if want slow; then
 	else ko slow "$why"; fi
 	twstop $slow8 >/dev/null 2>&1
 fi
+
+# ====================================================================
+# Faults.
+# Two more instances beside main: one on the same port, one on another.
+if want two; then
+	twstart twoA --json -p $P_MAIN || true
+	twoA=$twpid
+	twstart twoB --json -p $P_SECOND || true
+	twoB=$twpid
+	fail_client tls10 127.0.7.1 $P_MAIN
+	fail_client http 127.0.7.2 $P_SECOND
+	fail_client tls10 127.0.7.3 $P_SECOND
+	fail_client http 127.0.7.4 $P_MAIN
+	sleep 1.5
+	why=
+	for inst in main twoA twoB; do
+		got=$(table $inst | grep -P '^127\.0\.7\.' | cut -f1-3 | sort | tr '\t\n' ' ;')
+		case $inst in
+		main) want_t="127.0.7.1 failed server_alert;127.0.7.2 failed not_tls;127.0.7.3 failed server_alert;127.0.7.4 failed not_tls;" ;;
+		twoA) want_t="127.0.7.1 failed server_alert;127.0.7.4 failed not_tls;" ;;
+		twoB) want_t="127.0.7.2 failed not_tls;127.0.7.3 failed server_alert;" ;;
+		esac
+		[ "$got" = "$want_t" ] || why+=" $inst: '$got', want '$want_t';"
+	done
+	if [ -z "$why" ]; then ok "two-instances: three at once (two on port $P_MAIN, one on $P_SECOND), each reports the failures on its ports"
+	else ko two-instances "$why"; fi
+
+	# nginx restarted while they run.
+	nginx_stop
+	timeout 5 $py -c 'import socket; s = socket.socket(); s.bind(("127.0.8.9", 0)); s.connect_ex(("127.0.0.1", '$P_MAIN'))'
+	nginx_start
+	fail_client tls10 127.0.8.1 $P_MAIN
+	fail_client http 127.0.8.2 $P_SECOND
+	sleep 1.5
+	why=
+	for inst in main twoA twoB; do
+		got=$(table $inst | grep -P '^127\.0\.8\.' | cut -f1-3 | sort | tr '\t\n' ' ;')
+		case $inst in
+		main) want_t="127.0.8.1 failed server_alert;127.0.8.2 failed not_tls;" ;;
+		twoA) want_t="127.0.8.1 failed server_alert;" ;;
+		twoB) want_t="127.0.8.2 failed not_tls;" ;;
+		esac
+		[ "$got" = "$want_t" ] || why+=" $inst: '$got', want '$want_t';"
+	done
+	if [ -z "$why" ]; then ok "server-restart: nginx stopped and started again under three instances, failures still reported"
+	else ko server-restart "$why"; fi
+	for p in $twoA $twoB; do
+		twstop $p || ko two-instances-exit "an instance exited with status $?"
+	done
+fi
+
+# kill -9: no program, link or map of the instance is left.
+if want kill; then
+	twstart killme --json -p $P_KILL || true
+	k=$twpid
+	fail_client tls10 127.0.9.1 $P_KILL
+	sleep 1
+	ids() {	# ids PID KIND: the BPF objects of KIND (prog, link, map) PID holds
+		for f in /proc/$1/fdinfo/*; do
+			awk -v k="$2_id:" '$1 == k {print $2}' "$f" 2>/dev/null
+		done | sort -un
+	}
+	progs=$(ids $k prog)
+	links=$(ids $k link)
+	maps=$(ids $k map)
+	kill -9 $k
+	wait $k 2>/dev/null
+	left=
+	for _ in $(seq 50); do
+		left=
+		for id in $progs; do bpftool prog show id "$id" >/dev/null 2>&1 && left+=" prog $id"; done
+		for id in $links; do bpftool link show id "$id" >/dev/null 2>&1 && left+=" link $id"; done
+		for id in $maps; do bpftool map show id "$id" >/dev/null 2>&1 && left+=" map $id"; done
+		tree=$(bpftool cgroup tree 2>/dev/null)
+		for id in $progs; do grep -qE "^\\s*$id\\s" <<<"$tree" && left+=" cgroup-attached $id"; done
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	np=$(wc -w <<<"$progs")
+	nl=$(wc -w <<<"$links")
+	nm=$(wc -w <<<"$maps")
+	if [ "$np" -lt 3 ] || [ "$nl" -lt 3 ]; then
+		ko kill-9 "found only $np programs and $nl links held by tlswatch before kill -9"
+	elif [ -n "$left" ]; then
+		ko kill-9 "left after kill -9:$left"
+	else
+		ok "kill-9: its $np programs, $nl links and $nm maps are gone (bpftool prog/link/map show, cgroup tree)"
+	fi
+	grep -qP '^127\.0\.9\.1\tfailed\tserver_alert' <<<"$(table killme)" ||
+		ko kill-9-reported "the killed instance had not reported 127.0.9.1"
+fi
+
+# A full ring buffer: the instance is stopped (SIGSTOP) while a burst of
+# connections, each sending 4000 bytes, overflows its 8 MiB; then it
+# runs again. The drop is counted (summary and metrics) and reporting
+# goes on. With -a every connection it saw is reported: each burst
+# connection sent 4000 bytes, so none may come out as no_data or timeout
+# with a complete capture (whose close was lost with the rest: unknown).
+if want ring; then
+	twstart ring --json -a -p $P_RING --metrics 127.0.0.1:$M_RING \
+		--handshake-timeout 2 || true
+	rp=$twpid
+	fail_client http 127.0.9.10 $P_RING
+	sleep 1
+	kill -STOP $rp
+	timeout 30 $py $here/clients.py burst 1500 60 $P_RING 4000 >"$tmp/burst1.out" 2>&1 &
+	b1=$!
+	timeout 30 $py $here/clients.py burst 1500 61 $P_RING 4000 >"$tmp/burst2.out" 2>&1
+	wait $b1
+	kill -CONT $rp
+	sleep 2
+	fail_client tls10 127.0.9.11 $P_RING
+	fail_client http 127.0.9.12 $P_RING
+	sleep 3
+	lost=$(metric $M_RING 'tlswatch_events_lost_total.cause="ringbuf_full"')
+	twstop $rp
+	burst=$(( $(cat "$tmp/burst1.out") + $(cat "$tmp/burst2.out") ))
+	t=$(table ring)
+	shown=$(jq -r 'select(.event=="summary" and .final) | .losses["events lost: ring buffer full"] // 0' "$tmp/ring.out")
+	seen=$(grep -cP '^127\.6[01]\.' <<<"$t")
+	unknown=$(grep -cP '^127\.6[01]\.\S+\tunknown' <<<"$t")
+	wrong=$(grep -P '^127\.6[01]\.' <<<"$t" | grep -vP '\t(failed\tnot_tls\t\w+|unknown\t-\t-)\t' | cut -f2- | sort | uniq -c | tr '\t\n' ' ;')
+	why=
+	[ -z "$wrong" ] || why+=" burst connections reported otherwise than not_tls or unknown: $wrong;"
+	[ "$lost" -gt 0 ] || why+=" no ringbuf_full loss in the metrics;"
+	[ "$shown" = "$lost" ] || why+=" summary says $shown events lost to a full ring buffer, metrics $lost;"
+	grep -q "events lost: ring buffer full: $lost" "$tmp/ring.err" || why+=" the text summary does not show the loss;"
+	for ip in 127.0.9.10 127.0.9.11 127.0.9.12; do
+		grep -qP "^${ip//./\\.}\\tfailed\\t" <<<"$t" || why+=" $ip not reported;"
+	done
+	[ "$seen" -lt "$burst" ] || [ "$lost" -gt 0 ] || why+=" all $burst burst connections seen yet losses claimed;"
+	echo "ring: $burst connections of 4000 bytes while stopped; $lost events lost (ring buffer full), $seen of the connections reported ($unknown unknown)"
+	if [ -z "$why" ]; then ok "ringbuf-full: $lost events lost while stopped, counted in metrics and summary; reporting goes on after"
+	else ko ringbuf-full "$why"; fi
+fi
 # ---- debugging: HOSTILE_KEEP=DIR keeps the outputs
 if [ -n "${HOSTILE_KEEP:-}" ]; then rm -rf "$HOSTILE_KEEP"; cp -r "$tmp" "$HOSTILE_KEEP"; fi

@@ -13,6 +13,8 @@ matched to them by client IP.
                          (ssh) one byte per second for S seconds at most
   bad PORT PREFIX        every malformed case at once, case i from
                          PREFIX.i; prints "NAME IP" per case
+  burst N B PORT SIZE    N connections from 127.B.x.y, each sending SIZE
+                         bytes of garbage, then closing
   retrans SRC PORT       a ClientHello whose first bytes are sent again
                          (raw socket) with different content
 """
@@ -252,6 +254,21 @@ def cmd_bad(port, prefix):
         t.join()
 
 
+def cmd_burst(n, b, port, size):
+    data = b"Q" * size
+    done = 0
+    for i in range(n):
+        try:
+            s = connect("127.%d.%d.%d" % (b, (i // 250) % 250, i % 250 + 1),
+                        port, 3)
+            s.sendall(data)
+            s.close()
+            done += 1
+        except OSError:
+            pass
+    print(done)
+
+
 def checksum(data):
     if len(data) % 2:
         data += b"\0"
@@ -317,6 +334,8 @@ def main():
         cmd_slow(a[1], a[2], int(a[3]), float(a[4]))
     elif a[0] == "bad":
         cmd_bad(int(a[1]), a[2])
+    elif a[0] == "burst":
+        cmd_burst(int(a[1]), int(a[2]), int(a[3]), int(a[4]))
     elif a[0] == "retrans":
         cmd_retrans(a[1], int(a[2]))
     else:
