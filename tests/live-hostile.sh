@@ -11,7 +11,7 @@
 # "FAIL live-hostile NAME: why". Needs root. Ports 18700-18739 only.
 # HOSTILE_IDLE (default 70000) idle connections, HOSTILE_SYNS (50000).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 bin=./tlswatch
 here=tests/hostile
 py=python3
@@ -59,8 +59,18 @@ cc -O2 -Wall -o "$tmp/synflood" $here/synflood.c ||
 # ---- nginx: several workers, since each may hold only as many sockets
 # as RLIMIT_NOFILE allows (no CAP_SYS_RESOURCE in some containers).
 nofile=$(ulimit -Hn)
-[ "$nofile" = unlimited ] && nofile=1048576
+[ "$nofile" = unlimited ] && nofile=100000
+[ "$nofile" -gt 100000 ] && nofile=100000	# nginx allocates per worker_connections
+if [ "$nofile" -lt 4096 ]; then
+	ko setup "RLIMIT_NOFILE hard limit $nofile: too low for tens of thousands of connections"
+	exit 1
+fi
 workers=$(( (IDLE + 20000) / (nofile - 1000) + 1 ))
+if [ "$workers" -gt 8 ]; then
+	workers=8
+	IDLE=$(( 8 * (nofile - 1000) - 20000 ))
+	echo "live-hostile: RLIMIT_NOFILE $nofile: $IDLE idle connections only"
+fi
 wconns=$(( nofile - 500 ))
 mkdir -p "$tmp/nginx"
 cat >"$tmp/nginx/nginx.conf" <<NGX
@@ -95,7 +105,7 @@ nginx_start() {
 	nginx -e "$tmp/nginx-error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" \
 		-g 'daemon off; master_process on;' </dev/null >>"$tmp/nginx.out" 2>&1 &
 	nginx_pid=$!
-	pids+=($nginx_pid)
+	pids+=("$nginx_pid")
 	for p in $P_MAIN $P_SECOND $P_RING $P_KILL; do
 		for _ in $(seq 100); do
 			[ -n "$(ss -Hltn "( sport = :$p )")" ] && break
@@ -123,7 +133,7 @@ twstart() {
 	shift
 	"$bin" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	twpid=$!
-	pids+=($twpid)
+	pids+=("$twpid")
 	for _ in $(seq 100); do
 		grep -q "^tlswatch: watching" "$tmp/$name.err" && return 0
 		kill -0 $twpid 2>/dev/null || break
@@ -316,7 +326,6 @@ if want slow; then
 			2>>"$tmp/clients.err" &
 		spids+=($!)
 	done
-	t_slow=$SECONDS
 fi
 
 if want bad; then
@@ -527,5 +536,56 @@ if want ring; then
 	if [ -z "$why" ]; then ok "ringbuf-full: $lost events lost while stopped, counted in metrics and summary; reporting goes on after"
 	else ko ringbuf-full "$why"; fi
 fi
+# ====================================================================
+# The main instance, through all of it: still reporting, then a clean
+# stop with every loss in its final summary, and only valid JSON lines.
+fail_client tls10 127.0.9.20 $P_MAIN
+sleep 1.5
+grep -qP '^127\.0\.9\.20\tfailed\tserver_alert' <<<"$(table main)" &&
+	ok "main-reporting: the first instance still reports at the end" ||
+	ko main-reporting "no record for 127.0.9.20"
+lost_metrics=$(curl -s --max-time 5 "http://127.0.0.1:$M_MAIN/metrics" |
+	awk '/^tlswatch_events_lost_total/ && $NF > 0 {print}')
+twstop $main
+rc=$?
+tw=
+s=$(jq -c 'select(.event=="summary" and .final)' "$tmp/main.out")
+why=
+[ "$rc" = 0 ] || why+=" exit status $rc;"
+[ -n "$s" ] || why+=" no final summary;"
+# Each loss the metrics show is in the summary, JSON and text.
+while read -r line; do
+	[ -n "$line" ] || continue
+	cause=$(sed -E 's/.*cause="([^"]*)".*/\1/' <<<"$line")
+	n=${line##* }
+	case $cause in
+	ringbuf_full) words="events lost: ring buffer full" ;;
+	flows_evicted) words="connections pushed out of the flow table" ;;
+	kernel_flows_full) words="connections not followed: kernel flow table full" ;;
+	*) words= ;;
+	esac
+	[ -n "$words" ] || continue
+	got=$(jq -r --arg w "$words" '.losses[$w] // 0' <<<"$s")
+	[ "$got" -ge "$n" ] || why+=" $cause: $n in the metrics, $got in the summary;"
+	grep -q "^$words: " "$tmp/main.err" || why+=" $cause not in the text summary;"
+done <<<"$lost_metrics"
+if [ -z "$why" ]; then ok "main-summary: exit 0, losses in the final summary: $(jq -c .losses <<<"$s")"
+else ko main-summary "$why"; fi
+
+why=
+for f in "$tmp"/*.out; do
+	name=$(basename "$f" .out)
+	case $name in main|slow8|retrans|twoA|twoB|killme|ring) ;; *) continue ;; esac
+	[ -s "$f" ] || continue
+	b=$(bad_json "$name")
+	[ "$b" = 0 ] || why+=" $name: $b lines that are not JSON objects;"
+done
+lines=$(cat "$tmp"/{main,slow8,retrans,twoA,twoB,killme,ring}.out 2>/dev/null | wc -l)
+if [ -z "$why" ]; then ok "json: all $lines output lines of every instance are JSON objects"
+else ko json "$why"; fi
+
 # ---- debugging: HOSTILE_KEEP=DIR keeps the outputs
 if [ -n "${HOSTILE_KEEP:-}" ]; then rm -rf "$HOSTILE_KEEP"; cp -r "$tmp" "$HOSTILE_KEEP"; fi
+
+echo "live-hostile: $pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Every test, in one run: unit tests, golden captures, live capture with
-# real peers (and fresh captures of them), command-line checks.
+# real peers (and fresh captures of them), hostile traffic and faults,
+# command-line checks.
 # Prints a PASS/FAIL line per test and a closing "N passed, N failed".
 # Arguments: the unit-test binaries (make test passes them).
 set -u
@@ -15,6 +16,7 @@ trap 'rm -f "$log"' EXIT
 	tests/live.sh
 	tests/live-diagnose.sh
 	tests/live-pcap.sh
+	tests/live-hostile.sh
 	tests/cli.sh
 	tests/prometheus.sh
 } 2>&1 | tee "$log"
