@@ -766,10 +766,11 @@ uint32_t flows_undecided(const struct flows *f)
 
 void flows_maybe_lost(struct flows *f, bool on)
 {
-	f->lossy = on;
-	for (struct flow *fl = f->oldest; on && fl; fl = fl->next)
+	/* While on, create() marks the new ones: one walk per episode. */
+	for (struct flow *fl = f->oldest; on && !f->lossy && fl; fl = fl->next)
 		if (!fl->done)
 			session_maybe_lost(fl->sess);
+	f->lossy = on;
 }
 
 void flows_free(struct flows *f)
