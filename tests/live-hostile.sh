@@ -217,6 +217,7 @@ if want flood; then
 	pids+=($!)
 	"$tmp/synflood" 127.0.0.1 $P_MAIN "$SYNS" 6 200 >"$tmp/syn.out" 2>&1 &
 	synpid=$!
+	pids+=("$synpid")
 	t_start=$SECONDS
 	per=$((nofile - 300))
 	nhold=$(( (IDLE + per - 1) / per ))
