@@ -183,7 +183,7 @@ want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 # The main instance starts before nginx: a server that starts after
 # tlswatch changes nothing.
 twstart main --json -p $P_MAIN,$P_SECOND --metrics 127.0.0.1:$M_MAIN \
-	--handshake-timeout 30 || exit 1
+	--handshake-timeout 30 --interval 2 || exit 1
 tw=$twpid
 main=$twpid
 nginx_start
@@ -308,6 +308,20 @@ if want flood; then
 	[ "$unknown" -ge "$ev" ] || why+=" $ev pushed out but only $unknown unknown records;"
 	[ "$held" -le 65536 ] || [ "$peak" -lt 65535 ] || [ "$ev" -gt 0 ] ||
 		why+=" the table was full with $held held yet nothing was pushed out;"
+	# The loop around the ring buffer kept turning: --interval 2 gave
+	# its summaries all along (a poll that never returned under a
+	# steady stream of events held them, and signals, for seconds).
+	gap=$($py -c '
+import json, sys
+from datetime import datetime
+ts = []
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("event") == "summary" and not e.get("final"):
+        ts.append(datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp())
+print("%.1f %d" % (max([b - a for a, b in zip(ts, ts[1:])] or [99]), len(ts)))' "$tmp/main.out")
+	if [ "${gap%.*}" -le 5 ]; then ok "flood-responsive: ${gap#* } interval summaries, at most ${gap% *} s apart (--interval 2)"
+	else ko flood-responsive "interval summaries up to ${gap% *} s apart with --interval 2 (${gap#* } of them)"; fi
 	if [ -z "$why" ]; then ok "flood-accounting: $made made, $seen seen, $ev pushed out (all reported unknown), losses counted: ring buffer $rb, kernel table $kf"
 	else ko flood-accounting "$why"; fi
 fi

@@ -26,7 +26,16 @@ struct loader {
 	char cgroup[4096];
 	bool private_mount;
 	const struct loader_opts *o;
+	int polled;		/* events handed on in this loader_poll() */
 };
+
+/* ring_buffer__poll() goes on for as long as events keep coming: under a
+ * steady stream (a flood, thousands of closes at once) it returned only
+ * after seconds, starving the loop around it (signals, --interval,
+ * metrics, deadlines). After this many events the callback stops it; the
+ * rest stays in the ring for the next call. */
+#define POLL_BUDGET 4096
+#define POLL_YIELD (-EINPROGRESS)
 
 static bool verbose;
 
@@ -79,7 +88,7 @@ static int find_cgroup(struct loader *l, char *err, size_t errlen)
 
 static int on_ring(void *ctx, void *data, size_t size)
 {
-	const struct loader *l = ctx;
+	struct loader *l = ctx;
 	const struct tw_state_event *ev = data;
 
 	l->o->on_event(l->o->ctx, data, size);
@@ -89,7 +98,8 @@ static int on_ring(void *ctx, void *data, size_t size)
 	if (size >= sizeof(*ev) && ev->type == TW_EV_STATE &&
 	    ev->newstate == 7 /* TCP_CLOSE */)
 		bpf_map_delete_elem(bpf_map__fd(l->skel->maps.done), &ev->key);
-	return 0;
+	/* Returned after this event is consumed (libbpf moves past it). */
+	return ++l->polled >= POLL_BUDGET ? POLL_YIELD : 0;
 }
 
 /* Open and load, without attaching: shared with --check. */
@@ -182,7 +192,11 @@ const char *loader_cgroup(const struct loader *l)
 
 int loader_poll(struct loader *l, int timeout_ms)
 {
-	return ring_buffer__poll(l->rb, timeout_ms);
+	int rc;
+
+	l->polled = 0;
+	rc = ring_buffer__poll(l->rb, timeout_ms);
+	return rc == POLL_YIELD ? l->polled : rc;
 }
 
 void loader_decided(struct loader *l, const struct endpoint *client,
