@@ -1,8 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Every test, in one run: unit tests, golden captures, live capture with
-# real peers (and fresh captures of them), hostile traffic and faults,
-# command-line checks.
+# real peers (and fresh captures of them), command-line checks.
 # Prints a PASS/FAIL line per test and a closing "N passed, N failed".
 # Arguments: the unit-test binaries (make test passes them).
 set -u
@@ -14,9 +13,9 @@ trap 'rm -f "$log"' EXIT
 	tests/run-unit.sh "$@"
 	tests/golden/run.sh
 	tests/live.sh
+	tests/live-hostile.sh
 	tests/live-diagnose.sh
 	tests/live-pcap.sh
-	tests/live-hostile.sh
 	tests/cli.sh
 	tests/prometheus.sh
 } 2>&1 | tee "$log"
