@@ -27,6 +27,9 @@ struct loader {
 	bool private_mount;
 	const struct loader_opts *o;
 	int polled;		/* events handed on in this loader_poll() */
+	bool drained;		/* the last loader_poll() emptied the ring */
+	bool lossy;		/* see loader_lossy() */
+	uint64_t drops;		/* ring buffer drops already seen */
 };
 
 /* ring_buffer__poll() goes on for as long as events keep coming: under a
@@ -196,7 +199,21 @@ int loader_poll(struct loader *l, int timeout_ms)
 
 	l->polled = 0;
 	rc = ring_buffer__poll(l->rb, timeout_ms);
+	l->drained = rc != POLL_YIELD;
 	return rc == POLL_YIELD ? l->polled : rc;
+}
+
+bool loader_lossy(struct loader *l)
+{
+	uint64_t v[TW_STAT_RINGBUF_FULL + 1];
+
+	loader_stats(l, v, TW_STAT_RINGBUF_FULL + 1);
+	if (v[TW_STAT_RINGBUF_FULL] > l->drops)
+		l->lossy = true;
+	else if (l->drained)
+		l->lossy = false;
+	l->drops = v[TW_STAT_RINGBUF_FULL];
+	return l->lossy;
 }
 
 void loader_decided(struct loader *l, const struct endpoint *client,

@@ -103,7 +103,6 @@ struct run {
 	uint32_t rl_shown;
 	uint64_t rl_held;
 	uint64_t next_interval;	/* wall clock (live) or capture time */
-	uint64_t ringbuf_full;	/* kernel drops already seen */
 };
 
 static const char usage[] =
@@ -759,14 +758,8 @@ static int run_live(struct run *run, char *err, size_t errlen)
 		/* Dropped events belong to connections unknown: those open
 		 * or opened by the events in hand cannot trust an outcome
 		 * that rests on silence. */
-		if (run->loader) {
-			uint64_t k[TW_STAT_RINGBUF_FULL + 1];
-
-			loader_stats(run->loader, k, TW_STAT_RINGBUF_FULL + 1);
-			flows_maybe_lost(run->flows, k[TW_STAT_RINGBUF_FULL] >
-					 run->ringbuf_full);
-			run->ringbuf_full = k[TW_STAT_RINGBUF_FULL];
-		}
+		if (run->loader)
+			flows_maybe_lost(run->flows, loader_lossy(run->loader));
 		/* Packets carry their capture time as BPF events do, so the
 		 * clock below runs the same for both. */
 		if (run->pcap)
