@@ -14,6 +14,7 @@ trap 'rm -f "$log"' EXIT
 	tests/run-unit.sh "$@"
 	tests/golden/run.sh
 	tests/live.sh
+	tests/live-hostile.sh
 	tests/live-diagnose.sh
 	tests/live-pcap.sh
 	tests/live-security.sh

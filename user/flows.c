@@ -64,6 +64,7 @@ struct flows {
 	uint64_t now;
 	struct flow *reporting;	/* during the report callback */
 	uint64_t kept;		/* bytes held by packet logs */
+	bool lossy;		/* flows_maybe_lost() on */
 };
 
 #define NO_HEAP UINT32_MAX
@@ -342,6 +343,8 @@ static struct flow *create(struct flows *f, const struct endpoint *client,
 	stream_init(&fl->st[0]);
 	stream_init(&fl->st[1]);
 	session_init(fl->sess, client, server, ts, f->cfg.timeout_us);
+	if (f->lossy)
+		session_maybe_lost(fl->sess);
 	if (f->cfg.proxy) {
 		int m = f->cfg.proxy(f->cfg.ctx, client, server);
 
@@ -759,6 +762,15 @@ uint32_t flows_active(const struct flows *f)
 uint32_t flows_undecided(const struct flows *f)
 {
 	return f->undecided;
+}
+
+void flows_maybe_lost(struct flows *f, bool on)
+{
+	/* While on, create() marks the new ones: one walk per episode. */
+	for (struct flow *fl = f->oldest; on && !f->lossy && fl; fl = fl->next)
+		if (!fl->done)
+			session_maybe_lost(fl->sess);
+	f->lossy = on;
 }
 
 void flows_free(struct flows *f)

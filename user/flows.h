@@ -109,6 +109,11 @@ const struct flows_stats *flows_stats(struct flows *f);
 uint32_t flows_active(const struct flows *f);
 /* Connections followed whose outcome is not reported yet. */
 uint32_t flows_undecided(const struct flows *f);
+/* Capture events were dropped (on) or not (off) since the last call, of
+ * connections unknown: while on, every undecided connection, and every
+ * one the events in hand create, may have lost its bytes or its close
+ * (session_maybe_lost). */
+void flows_maybe_lost(struct flows *f, bool on);
 void flows_free(struct flows *f);
 
 #endif

@@ -77,6 +77,9 @@ struct loader {
 	uint32_t npending;
 	uint32_t nolder;	/* of them, those of the batch before */
 	uint32_t seed;
+	bool emptied;		/* the last loader_poll() emptied the ring */
+	bool lossy;		/* see loader_lossy() */
+	uint64_t drops;		/* ring buffer drops already seen */
 };
 
 static bool verbose;
@@ -351,6 +354,7 @@ int loader_poll(struct loader *l, int timeout_ms)
 		n = ring_buffer__poll(l->rb, timeout_ms);
 	}
 	l->backlog = n == BATCH_STOP;
+	l->emptied = !l->backlog;
 	if (l->backlog)
 		n = l->nread;
 	l->busy = n > 0;
@@ -373,6 +377,19 @@ void loader_drain(struct loader *l, uint64_t stop_ns)
 	} while (n == BATCH_STOP && !l->drained &&
 		 ts.tv_sec * 1000000000ull + ts.tv_nsec < end);
 	l->drain_until = 0;
+}
+
+bool loader_lossy(struct loader *l)
+{
+	uint64_t v[TW_STAT_RINGBUF_FULL + 1];
+
+	loader_stats(l, v, TW_STAT_RINGBUF_FULL + 1);
+	if (v[TW_STAT_RINGBUF_FULL] > l->drops)
+		l->lossy = true;
+	else if (l->emptied)
+		l->lossy = false;
+	l->drops = v[TW_STAT_RINGBUF_FULL];
+	return l->lossy;
 }
 
 void loader_decided(struct loader *l, const struct endpoint *client,

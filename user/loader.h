@@ -49,6 +49,10 @@ void loader_drain(struct loader *l, uint64_t stop_ns);
 /* The connection's outcome is known: the kernel stops capturing it. */
 void loader_decided(struct loader *l, const struct endpoint *client,
 		    const struct endpoint *server);
+/* Whether the events still to be read may be missing some (the ring
+ * buffer was full): true from when new drops are seen until a
+ * loader_poll() has emptied the ring. */
+bool loader_lossy(struct loader *l);
 /* Kernel-side counters, summed over CPUs, indexed by enum tw_stat. */
 void loader_stats(const struct loader *l, uint64_t *v, int n);
 /* Run time and runs of each program, where the kernel counts them

@@ -881,6 +881,11 @@ static int run_live(struct run *run, char *err, size_t errlen)
 	start = now_ns(CLOCK_MONOTONIC);
 	run->next_interval = start + env.interval_us * 1000;
 	while (!exiting && !run->write_failed) {
+		/* Dropped events belong to connections unknown: those open
+		 * or opened by the events in hand cannot trust an outcome
+		 * that rests on silence. */
+		if (run->loader)
+			flows_maybe_lost(run->flows, loader_lossy(run->loader));
 		/* Packets carry their capture time as BPF events do, so the
 		 * clock below runs the same for both. */
 		if (run->pcap)

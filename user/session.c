@@ -220,7 +220,10 @@ static void decide_on_close(struct session *s)
 
 static void decide_on_timeout(struct session *s)
 {
-	if (s->side[SIDE_CLIENT].bytes == 0)
+	if (s->maybe_lost) {
+		s->side[SIDE_CLIENT].gap = true;
+		decide(s, OUTCOME_UNKNOWN, REASON_NONE);
+	} else if (s->side[SIDE_CLIENT].bytes == 0)
 		decide(s, OUTCOME_NO_DATA, REASON_NONE);
 	else if (client_unsniffed(s))
 		fail(s, REASON_NOT_TLS, tls_sniff_name(SNIFF_UNKNOWN));
@@ -725,6 +728,8 @@ void session_end(struct session *s, uint64_t ts)
 	if (s->outcome == OUTCOME_NONE) {
 		if (s->close_at)
 			decide_on_close(s);
+		else if (s->maybe_lost)
+			decide_on_timeout(s);
 		else
 			decide(s, OUTCOME_INCOMPLETE, REASON_NONE);
 	}
@@ -748,6 +753,11 @@ void session_dropped(struct session *s, uint64_t ts)
 		s->side[SIDE_CLIENT].gap = true;
 		decide(s, OUTCOME_UNKNOWN, REASON_NONE);
 	}
+}
+
+void session_maybe_lost(struct session *s)
+{
+	s->maybe_lost = true;
 }
 
 void session_truncated(struct session *s, enum side_id id, uint64_t ts)

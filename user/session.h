@@ -154,6 +154,9 @@ struct session {
 	uint64_t quiet_at;
 	bool reported;
 	bool gone;		/* the server's socket is closed */
+	bool maybe_lost;	/* the ring buffer dropped events while this
+				 * connection was open: its close may be
+				 * among them */
 };
 
 void session_init(struct session *s, const struct endpoint *client,
@@ -187,6 +190,10 @@ void session_end(struct session *s, uint64_t ts);
 void session_lost(struct session *s, uint64_t ts);
 /* Capture events of this connection were dropped (ring buffer full). */
 void session_dropped(struct session *s, uint64_t ts);
+/* Events of some connections were dropped, perhaps of this one: if it is
+ * still undecided at its handshake timeout or at the end, that proves
+ * nothing (its bytes or close may be what was lost): unknown. */
+void session_maybe_lost(struct session *s);
 /* The capture stopped following one side (its record walk was lost). */
 void session_truncated(struct session *s, enum side_id id, uint64_t ts);
 /* The server's socket is closed: nothing more will come. */

@@ -675,6 +675,47 @@ static void incomplete_at_end(void **state)
 	assert_true(session_ready(&s));
 }
 
+/* The ring buffer dropped events while the connection was open: silence
+ * proves nothing (its bytes or its close may be what was lost), so the
+ * timeout and the end give unknown with a gap, not no_data, timeout or
+ * incomplete. What was seen still decides. */
+static void maybe_lost_timeout(void **state)
+{
+	(void)state;
+	session_maybe_lost(&s);
+	session_tick(&s, T0 + 10000 * MS);
+	assert_int_equal(s.outcome, OUTCOME_UNKNOWN);
+	assert_int_equal(s.capture, CAPTURE_GAP);
+}
+
+static void maybe_lost_hello_timeout(void **state)
+{
+	(void)state;
+	hello(false, false);
+	session_maybe_lost(&s);
+	session_tick(&s, T0 + 10000 * MS);
+	assert_int_equal(s.outcome, OUTCOME_UNKNOWN);
+	assert_int_equal(s.capture, CAPTURE_GAP);
+}
+
+static void maybe_lost_at_end(void **state)
+{
+	(void)state;
+	hello(false, false);
+	session_maybe_lost(&s);
+	session_end(&s, now + MS);
+	assert_int_equal(s.outcome, OUTCOME_UNKNOWN);
+	assert_true(session_ready(&s));
+}
+
+static void maybe_lost_closed(void **state)
+{
+	(void)state;
+	session_maybe_lost(&s);
+	feed(C, "GET / HTTP/1.1\r\n", 16);
+	assert_failed(REASON_NOT_TLS, STAGE_NONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -714,6 +755,10 @@ int main(void)
 		T(truncated_body_keeps_going),
 		T(truncated_client_hello),
 		T(incomplete_at_end),
+		T(maybe_lost_timeout),
+		T(maybe_lost_hello_timeout),
+		T(maybe_lost_at_end),
+		T(maybe_lost_closed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
