@@ -260,17 +260,34 @@ static __always_inline struct tw_segment_event *new_event(const struct pkt *p)
 	return ev;
 }
 
+/* Userspace is woken each time the backlog passes a multiple of this,
+ * and otherwise reads the ring buffer when its 100 ms wait ends: a
+ * wake-up per event costs more than the event (an IPI, and a round of
+ * the reader). from is the backlog before an event of size bytes. */
+#define TW_WAKEUP_BYTES (256 << 10)
+
+static __always_inline __u64 wakeup(__u64 from, __u64 size)
+{
+	return (from + size) / TW_WAKEUP_BYTES != from / TW_WAKEUP_BYTES ?
+	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void send(struct tw_segment_event *ev, __u32 dlen,
 				 struct tw_flow *f)
 {
+	__u64 size;
+
 	if (f && f->lost) {
 		ev->flags |= TW_SEG_LOST;
 		f->lost = 0;
 	}
 	if (dlen > TW_MAX_DATA)
 		return;
-	if (bpf_ringbuf_output(&events, ev,
-			       offsetof(struct tw_segment_event, data) + dlen, 0)) {
+	size = offsetof(struct tw_segment_event, data) + dlen;
+	if (bpf_ringbuf_output(&events, ev, size,
+			       wakeup(bpf_ringbuf_query(&events,
+							BPF_RB_AVAIL_DATA),
+				      size))) {
 		count(TW_STAT_RINGBUF_FULL);
 		if (f)
 			f->lost = 1;
@@ -784,7 +801,9 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 			BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id) : 0;
 		if (f)
 			f->lost = 0;
-		bpf_ringbuf_submit(ev, 0);
+		/* Reserved: the backlog counts it already. */
+		bpf_ringbuf_submit(ev, wakeup(bpf_ringbuf_query(&events,
+				BPF_RB_AVAIL_DATA) - sizeof(*ev), sizeof(*ev)));
 	}
 	if (newstate == TCP_CLOSE) {
 		bpf_map_delete_elem(&flows, &key);

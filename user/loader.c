@@ -182,7 +182,13 @@ const char *loader_cgroup(const struct loader *l)
 
 int loader_poll(struct loader *l, int timeout_ms)
 {
-	return ring_buffer__poll(l->rb, timeout_ms);
+	int n = ring_buffer__poll(l->rb, timeout_ms);
+
+	/* The BPF side wakes us only for a backlog: below it, events are
+	 * read when the wait ends. 0 still means the buffer was empty. */
+	if (n == 0)
+		n = ring_buffer__consume(l->rb);
+	return n;
 }
 
 void loader_decided(struct loader *l, const struct endpoint *client,

@@ -809,6 +809,10 @@ static int run_live(struct run *run, char *err, size_t errlen)
 		/* Lines as they happen, for people and for pipes alike. */
 		fflush(stdout);
 	}
+	/* What the kernel wrote since the last wait ended: it wakes us only
+	 * for a backlog. */
+	if (!run->pcap && !run->write_failed)
+		loader_poll(run->loader, 0);
 	return 0;
 }
 
