@@ -36,7 +36,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test unit golden deps test-deps demo bench
+.PHONY: all clean test unit golden deps test-deps demo bench overhead bpfcost
 
 all: tlswatch
 
@@ -90,7 +90,13 @@ test: test-deps
 
 # Benchmarks (bench/README.md): not tests, and slow.
 bench: tlswatch
-	$(Q)$(MAKE) --no-print-directory -C bench memory
+	$(Q)$(MAKE) --no-print-directory -C bench memory bpfcost overhead
+
+overhead: tlswatch
+	$(Q)$(MAKE) --no-print-directory -C bench overhead
+
+bpfcost:
+	$(Q)$(MAKE) --no-print-directory -C bench bpfcost
 
 clean:
 	$(Q)rm -rf $(OUT) tlswatch
