@@ -12,6 +12,8 @@
 # programs' run_time_ns (kernel.bpf_stats_enabled, restored at exit).
 # Root. Settings (environment): ROUNDS (10), SECS (5 per run), QUICK=1
 # (3 rounds of 2 s), WORKLOADS, MODES, CONNS_HS (8), CONNS_BULK (4),
+# TLSWATCH_B (another tlswatch binary, run as mode tlswatch_b: an A/B of
+# two builds; add tlswatch_b to MODES),
 # BENCH_DIR ($TMPDIR/tlswatch-overhead), PORT_TLS (18620), PORT_PLAIN
 # (18621).
 set -euo pipefail
@@ -45,6 +47,8 @@ mkdir -p "$DIR/nginx" "$DIR/www"
 rm -f "$DIR"/runs.tsv "$DIR"/cap.pcap*
 # The binary is copied: a rebuild in the tree does not change it mid-run.
 cp ./tlswatch "$DIR/tlswatch"
+rm -f "$DIR/tlswatch_b"
+[[ -z ${TLSWATCH_B:-} ]] || cp "$TLSWATCH_B" "$DIR/tlswatch_b"
 CG=$CG2/tlswatch-overhead-$$
 mkdir "$CG" "$CG/work" "$CG/tool"
 STATS_WAS=$(cat /proc/sys/kernel/bpf_stats_enabled)
@@ -130,9 +134,10 @@ start_tool() {  # mode
 	: >"$err"
 	case $1 in
 	none) TOOL=; return ;;
-	tlswatch)
+	tlswatch | tlswatch_b)
+		[[ -x $DIR/$1 ]] || die "mode $1 needs TLSWATCH_B"
 		(echo "$BASHPID" >"$CG/tool/cgroup.procs"
-		 exec "$DIR/tlswatch" -p "$PORT_TLS" --json >/dev/null 2>"$err") &
+		 exec "$DIR/$1" -p "$PORT_TLS" --json >/dev/null 2>"$err") &
 		TOOL=$!
 		ready="watching TCP port" ;;
 	tcpdump)
@@ -191,10 +196,10 @@ for w in $WORKLOADS; do
 			w0=$(cpu_us "$CG/work")
 			read -r u0 s0 < <(cpu_ut "$CG/tool")
 			b0=0
-			[[ $m == tlswatch ]] && b0=$(bpf_ns "$TOOL")
+			[[ $m == tlswatch* ]] && b0=$(bpf_ns "$TOOL")
 			read -r units bytes secs < <(load "$w")
 			b1=0
-			[[ $m == tlswatch ]] && b1=$(bpf_ns "$TOOL")
+			[[ $m == tlswatch* ]] && b1=$(bpf_ns "$TOOL")
 			w1=$(cpu_us "$CG/work")
 			read -r u1 s1 < <(cpu_ut "$CG/tool")
 			stop_tool
@@ -207,6 +212,6 @@ for w in $WORKLOADS; do
 done
 
 echo
-echo "reproduce: ROUNDS=$ROUNDS SECS=$SECS WORKLOADS='$WORKLOADS' bench/overhead.sh"
+echo "reproduce: ROUNDS=$ROUNDS SECS=$SECS WORKLOADS='$WORKLOADS' MODES='$MODES'${TLSWATCH_B:+ TLSWATCH_B=$TLSWATCH_B} bench/overhead.sh"
 echo "(per-run data: $DIR/runs.tsv)"
 bench/overhead-report.awk -v base=none "$DIR/runs.tsv"
