@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The tables of bench/overhead.sh from its runs.tsv (one line per run:
 # workload round mode units bytes secs work_us tool_user_us tool_sys_us
-# bpf_ns). Every ratio is taken within a round, against mode `base`.
+# bpf_ns bg_ns_per_s). The BPF time the host's other traffic made in the
+# second before the load (bg), scaled to the run, is taken out of the
+# tool's figures and shown on its own. Every ratio is taken within a round, against mode `base`.
 # Plain POSIX awk (Debian's default is mawk).
 
 function median(a, n,    i, j, t, s) {
@@ -33,7 +35,7 @@ NR == 1 { next }
 	if (r + 1 > nr[w]) nr[w] = r + 1
 	units[w, r, m] = $4; bytes[w, r, m] = $5; secs[w, r, m] = $6
 	work[w, r, m] = $7; tuser[w, r, m] = $8; tsys[w, r, m] = $9
-	bpf[w, r, m] = $10
+	bpf[w, r, m] = $10; bg[w, r, m] = $11 * $6
 }
 
 END {
@@ -43,8 +45,8 @@ END {
 		unit = hs ? "handshakes/s" : "MiB/s"
 		per = hs ? "per 1000 handshakes" : "per GiB"
 		printf "\n%s (%d rounds; throughput in %s)\n\n", w, nr[w], unit
-		printf "| mode | throughput, median | ratio: mean [95%% CI] | ratio: median (min-max) | tool user+sys, ms/run | BPF, ms/run | tool CPU %s, ms | tool %% of workload CPU | workload CPU per unit vs %s |\n", per, base
-		printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+		printf "| mode | throughput, median | ratio: mean [95%% CI] | ratio: median (min-max) | tool user+sys, ms/run | BPF, net, ms/run | BPF of other traffic, ms/run | tool CPU %s, ms | tool %% of workload CPU | workload CPU per unit vs %s |\n", per, base
+		printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 		for (j = 1; j <= nm[w]; j++) {
 			m = ml[w, j]; n = 0
 			for (r = 0; r < nr[w]; r++) {
@@ -54,9 +56,12 @@ END {
 				qb = hs ? units[w, r, base] : bytes[w, r, base] / 1048576
 				thr[n] = q / secs[w, r, m]
 				ratio[n] = thr[n] / (qb / secs[w, r, base])
-				tool = tuser[w, r, m] + tsys[w, r, m] + bpf[w, r, m] / 1000
+				net = bpf[w, r, m] - bg[w, r, m]
+				if (net < 0) net = 0
+				tool = tuser[w, r, m] + tsys[w, r, m] + net / 1000
 				tcpu[n] = (tuser[w, r, m] + tsys[w, r, m]) / 1000
-				bcpu[n] = bpf[w, r, m] / 1e6
+				bcpu[n] = net / 1e6
+				bgcpu[n] = bg[w, r, m] / 1e6
 				amount = hs ? units[w, r, m] / 1000 : bytes[w, r, m] / 1073741824
 				perunit[n] = amount > 0 ? tool / 1000 / amount : 0
 				share[n] = work[w, r, m] > 0 ? 100 * tool / work[w, r, m] : 0
@@ -73,9 +78,10 @@ END {
 			shm = median(share, n); slo = lo; shi = hi
 			pu = median(perunit, n)
 			res_share[w, m] = shm; res_pu[w, m] = pu; res_ratio[w, m] = mean
-			printf "| %s | %.1f | %.3f [%.3f, %.3f] | %.3f (%.3f-%.3f) | %.1f | %.1f | %.2f | %.3f%% (%.3f-%.3f) | %.3f |\n",
+			printf "| %s | %.1f | %.3f [%.3f, %.3f] | %.3f (%.3f-%.3f) | %.1f | %.1f | %.1f | %.2f | %.3f%% (%.3f-%.3f) | %.3f |\n",
 				m, tm, mean, mean - ci, mean + ci, rm, rlo, rhi,
-				median(tcpu, n), median(bcpu, n), pu, shm, slo, shi,
+				median(tcpu, n), median(bcpu, n), median(bgcpu, n),
+				pu, shm, slo, shi,
 				median(wcu, n)
 		}
 		if (((w, "tlswatch") in res_share) && ((w, "tcpdump") in res_share))
@@ -87,6 +93,7 @@ END {
 	}
 	print ""
 	print "ratio: throughput over that of `" base "` in the same round; the CI is Student's t over the rounds."
-	print "tool CPU: user+sys of the tool's cgroup, plus its BPF programs' run_time_ns (tlswatch); tcpdump's"
+	print "tool CPU: user+sys of the tool's cgroup, plus its BPF programs' run_time_ns (tlswatch) less what the"
+	print "host's other traffic made (measured for 1 s before the load, scaled to the run); tcpdump's"
 	print "in-kernel filtering and copies run in the workload's context and show in the last column instead."
 }
