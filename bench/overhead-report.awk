@@ -45,7 +45,7 @@ END {
 		unit = hs ? "handshakes/s" : "MiB/s"
 		per = hs ? "per 1000 handshakes" : "per GiB"
 		printf "\n%s (%d rounds; throughput in %s)\n\n", w, nr[w], unit
-		printf "| mode | throughput, median | ratio: mean [95%% CI] | ratio: median (min-max) | tool user+sys, ms/run | BPF, net, ms/run | BPF of other traffic, ms/run | tool CPU %s, ms | tool %% of workload CPU | workload CPU per unit vs %s |\n", per, base
+		printf "| mode | throughput, median | ratio: mean [95%% CI] | ratio: median (min-max) | tool user + sys, ms/run | BPF, net, ms/run | BPF of other traffic, ms/run | tool CPU %s, ms | tool %% of workload CPU | workload CPU per unit vs %s |\n", per, base
 		printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 		for (j = 1; j <= nm[w]; j++) {
 			m = ml[w, j]; n = 0
@@ -59,7 +59,8 @@ END {
 				net = bpf[w, r, m] - bg[w, r, m]
 				if (net < 0) net = 0
 				tool = tuser[w, r, m] + tsys[w, r, m] + net / 1000
-				tcpu[n] = (tuser[w, r, m] + tsys[w, r, m]) / 1000
+				ucpu[n] = tuser[w, r, m] / 1000
+				scpu[n] = tsys[w, r, m] / 1000
 				bcpu[n] = net / 1e6
 				bgcpu[n] = bg[w, r, m] / 1e6
 				amount = hs ? units[w, r, m] / 1000 : bytes[w, r, m] / 1073741824
@@ -78,9 +79,10 @@ END {
 			shm = median(share, n); slo = lo; shi = hi
 			pu = median(perunit, n)
 			res_share[w, m] = shm; res_pu[w, m] = pu; res_ratio[w, m] = mean
-			printf "| %s | %.1f | %.3f [%.3f, %.3f] | %.3f (%.3f-%.3f) | %.1f | %.1f | %.1f | %.2f | %.3f%% (%.3f-%.3f) | %.3f |\n",
+			printf "| %s | %.1f | %.3f [%.3f, %.3f] | %.3f (%.3f-%.3f) | %.1f + %.1f | %.1f | %.1f | %.2f | %.3f%% (%.3f-%.3f) | %.3f |\n",
 				m, tm, mean, mean - ci, mean + ci, rm, rlo, rhi,
-				median(tcpu, n), median(bcpu, n), median(bgcpu, n),
+				median(ucpu, n), median(scpu, n), median(bcpu, n),
+				median(bgcpu, n),
 				pu, shm, slo, shi,
 				median(wcu, n)
 		}
