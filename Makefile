@@ -36,7 +36,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test unit golden deps test-deps demo bench
+.PHONY: all clean test unit golden deps test-deps demo bench overhead bpfcost
 
 all: tlswatch
 
@@ -91,6 +91,15 @@ test: test-deps
 # Benchmarks (bench/README.md): not tests, and slow.
 bench: tlswatch
 	$(Q)$(MAKE) --no-print-directory -C bench all
+
+overhead: tlswatch
+	$(Q)$(MAKE) --no-print-directory -C bench overhead
+
+bpfcost:
+	$(Q)$(MAKE) --no-print-directory -C bench bpfcost
+
+storm: tlswatch
+	$(Q)$(MAKE) --no-print-directory -C bench storm
 
 clean:
 	$(Q)rm -rf $(OUT) tlswatch

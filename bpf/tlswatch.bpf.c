@@ -104,72 +104,140 @@ struct pkt {
 	__u8 dir;		/* 0 from the client, 1 from the server */
 };
 
-/* IP and TCP headers of a segment on a watched port. */
+/* The rest of parse, once the segment's port is known to be watched:
+ * ip (to end) and th point into the packet, or at copies of its
+ * headers. */
+static __always_inline int fill(struct __sk_buff *skb, bool ingress,
+				struct pkt *p, const void *ip, const void *end,
+				const struct tcphdr *th, __u32 l4)
+{
+	__u8 flags = ((const __u8 *)th)[13];
+	__u32 off = l4 + th->doff * 4;
+	/* skb->len, not the IP length: GSO packets on egress are one skb of
+	 * many segments, and BIG TCP ones have no IP length at all. */
+	__u32 len = skb->len > off ? skb->len - off : 0;
+	__u8 *caddr = p->key.caddr, *saddr = p->key.saddr;
+
+	if (th->doff < 5)
+		return -1;
+	/* FIN and RST tell who ended a handshake; SYNs and pure ACKs say
+	 * nothing userspace needs: stop before building the key. */
+	if (len == 0 && !(flags & (TCPF_FIN | TCPF_RST)))
+		return -1;
+	__builtin_memset(&p->key, 0, sizeof(p->key));
+	/* Loopback traffic passes egress and ingress: the receiving
+	 * server's ingress and the sending server's egress are kept. */
+	if (!ingress) {
+		caddr = p->key.saddr;
+		saddr = p->key.caddr;
+	}
+	/* The bounds again: the verifier does not tie skb->protocol to the
+	 * check parse made. */
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		const struct iphdr *ip4 = ip;
+
+		if ((const void *)(ip4 + 1) > end)
+			return -1;
+		p->key.family = AF_INET;
+		__builtin_memcpy(caddr, &ip4->saddr, 4);
+		__builtin_memcpy(saddr, &ip4->daddr, 4);
+	} else {
+		const struct ipv6hdr *ip6 = ip;
+
+		if ((const void *)(ip6 + 1) > end)
+			return -1;
+		p->key.family = AF_INET6;
+		__builtin_memcpy(caddr, &ip6->saddr, 16);
+		__builtin_memcpy(saddr, &ip6->daddr, 16);
+	}
+	p->dir = ingress ? 0 : 1;
+	p->key.cport = ingress ? th->source : th->dest;
+	p->key.sport = ingress ? th->dest : th->source;
+	p->seq = bpf_ntohl(th->seq);
+	p->ack = bpf_ntohl(th->ack_seq);
+	p->flags = flags;
+	p->off = off;
+	p->len = len;
+	return 0;
+}
+
+/* Ports only: the segment is not ours unless the server's is watched. */
+static __always_inline bool ours(bool ingress, const struct tcphdr *th)
+{
+	return is_watched(bpf_ntohs(ingress ? th->dest : th->source));
+}
+
+/* Headers not in the linear part of the skb: copied out instead. */
+static __noinline int parse_copy(struct __sk_buff *skb, bool ingress,
+				 struct pkt *p)
+{
+	union {
+		struct iphdr v4;
+		struct ipv6hdr v6;
+	} ip;
+	struct tcphdr th;
+	__u32 l4;
+
+	__builtin_memset(&ip, 0, sizeof(ip));
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes(skb, 0, &ip.v4, sizeof(ip.v4)))
+			return -1;
+		if (ip.v4.protocol != IPPROTO_TCP ||
+		    (ip.v4.frag_off & bpf_htons(0x3fff)) || ip.v4.ihl < 5)
+			return -1;
+		l4 = ip.v4.ihl * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_skb_load_bytes(skb, 0, &ip.v6, sizeof(ip.v6)))
+			return -1;
+		/* Extension headers before TCP are rare on TLS ports. */
+		if (ip.v6.nexthdr != IPPROTO_TCP)
+			return -1;
+		l4 = sizeof(ip.v6);
+	} else {
+		return -1;
+	}
+	if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th)) || !ours(ingress, &th))
+		return -1;
+	return fill(skb, ingress, p, &ip, &ip + 1, &th, l4);
+}
+
+/* IP and TCP headers of a segment on a watched port. Every packet of the
+ * host passes here: read in place, and the ports before anything else. */
 static __always_inline int parse(struct __sk_buff *skb, bool ingress,
 				 struct pkt *p)
 {
-	__u8 a[16], b[16];
-	struct tcphdr th;
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct tcphdr *th;
 	__u32 l4;
-	__u16 sport, dport;
 
-	__builtin_memset(a, 0, sizeof(a));
-	__builtin_memset(b, 0, sizeof(b));
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
+		struct iphdr *ip = data;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+		if ((void *)(ip + 1) > end)
+			return parse_copy(skb, ingress, p);
+		if (ip->protocol != IPPROTO_TCP ||
+		    (ip->frag_off & bpf_htons(0x3fff)) || ip->ihl < 5)
 			return -1;
-		if (ip.protocol != IPPROTO_TCP ||
-		    (ip.frag_off & bpf_htons(0x3fff)) || ip.ihl < 5)
-			return -1;
-		l4 = ip.ihl * 4;
-		p->key.family = AF_INET;
-		__builtin_memcpy(a, &ip.saddr, 4);
-		__builtin_memcpy(b, &ip.daddr, 4);
+		l4 = ip->ihl * 4;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6;
+		struct ipv6hdr *ip6 = data;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
-			return -1;
+		if ((void *)(ip6 + 1) > end)
+			return parse_copy(skb, ingress, p);
 		/* Extension headers before TCP are rare on TLS ports. */
-		if (ip6.nexthdr != IPPROTO_TCP)
+		if (ip6->nexthdr != IPPROTO_TCP)
 			return -1;
-		l4 = sizeof(ip6);
-		p->key.family = AF_INET6;
-		__builtin_memcpy(a, &ip6.saddr, 16);
-		__builtin_memcpy(b, &ip6.daddr, 16);
+		l4 = sizeof(*ip6);
 	} else {
 		return -1;
 	}
-	if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th)) || th.doff < 5)
+	th = data + l4;
+	if ((void *)(th + 1) > end)
+		return parse_copy(skb, ingress, p);
+	if (!ours(ingress, th))
 		return -1;
-	sport = bpf_ntohs(th.source);
-	dport = bpf_ntohs(th.dest);
-	/* Loopback traffic passes egress and ingress: keep the receiving
-	 * server's ingress and the sending server's egress only. */
-	if (ingress ? !is_watched(dport) : !is_watched(sport))
-		return -1;
-	p->dir = ingress ? 0 : 1;
-	if (ingress) {
-		__builtin_memcpy(p->key.caddr, a, 16);
-		__builtin_memcpy(p->key.saddr, b, 16);
-		p->key.cport = th.source;
-		p->key.sport = th.dest;
-	} else {
-		__builtin_memcpy(p->key.caddr, b, 16);
-		__builtin_memcpy(p->key.saddr, a, 16);
-		p->key.cport = th.dest;
-		p->key.sport = th.source;
-	}
-	p->seq = bpf_ntohl(th.seq);
-	p->ack = bpf_ntohl(th.ack_seq);
-	p->flags = ((__u8 *)&th)[13];
-	p->off = l4 + th.doff * 4;
-	/* skb->len, not the IP length: GSO packets on egress are one skb of
-	 * many segments, and BIG TCP ones have no IP length at all. */
-	p->len = skb->len > p->off ? skb->len - p->off : 0;
-	return 0;
+	return fill(skb, ingress, p, data, end, th, l4);
 }
 
 static __always_inline struct tw_segment_event *new_event(const struct pkt *p)
@@ -192,17 +260,34 @@ static __always_inline struct tw_segment_event *new_event(const struct pkt *p)
 	return ev;
 }
 
+/* Userspace is woken each time the backlog passes a multiple of this,
+ * and otherwise reads the ring buffer when its 100 ms wait ends: a
+ * wake-up per event costs more than the event (an IPI, and a round of
+ * the reader). from is the backlog before an event of size bytes. */
+#define TW_WAKEUP_BYTES (256 << 10)
+
+static __always_inline __u64 wakeup(__u64 from, __u64 size)
+{
+	return (from + size) / TW_WAKEUP_BYTES != from / TW_WAKEUP_BYTES ?
+	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void send(struct tw_segment_event *ev, __u32 dlen,
 				 struct tw_flow *f)
 {
+	__u64 size;
+
 	if (f && f->lost) {
 		ev->flags |= TW_SEG_LOST;
 		f->lost = 0;
 	}
 	if (dlen > TW_MAX_DATA)
 		return;
-	if (bpf_ringbuf_output(&events, ev,
-			       offsetof(struct tw_segment_event, data) + dlen, 0)) {
+	size = offsetof(struct tw_segment_event, data) + dlen;
+	if (bpf_ringbuf_output(&events, ev, size,
+			       wakeup(bpf_ringbuf_query(&events,
+							BPF_RB_AVAIL_DATA),
+				      size))) {
 		count(TW_STAT_RINGBUF_FULL);
 		if (f)
 			f->lost = 1;
@@ -495,9 +580,9 @@ static __always_inline bool decided(struct tw_flow *f, const struct tw_key *k)
 static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 {
 	struct tw_segment_event *ev;
-	struct tw_flow *f, init = {};
+	struct tw_flow *f;
 	struct walk_ctx wc;
-	struct pkt p = {};
+	struct pkt p;
 	__u32 data_seq, dlen = 0, full = 0;
 	__s32 ahead;
 	__u8 d;
@@ -505,10 +590,7 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 	if (parse(skb, ingress, &p))
 		return 1;
 	if (p.len == 0) {
-		/* FIN and RST tell who ended a handshake; SYNs and pure
-		 * ACKs say nothing userspace needs. */
-		if (!(p.flags & (TCPF_FIN | TCPF_RST)))
-			return 1;
+		/* A FIN or an RST (parse stopped the others). */
 		f = bpf_map_lookup_elem(&flows, &p.key);
 		if (f && decided(f, &p.key))
 			return 1;
@@ -519,6 +601,8 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 	}
 	f = bpf_map_lookup_elem(&flows, &p.key);
 	if (!f) {
+		struct tw_flow init = {};
+
 		init.fresh = listener(skb);
 		bpf_map_update_elem(&flows, &p.key, &init, BPF_NOEXIST);
 		f = bpf_map_lookup_elem(&flows, &p.key);
@@ -742,7 +826,9 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 			BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id) : 0;
 		if (f)
 			f->lost = 0;
-		bpf_ringbuf_submit(ev, 0);
+		/* Reserved: the backlog counts it already. */
+		bpf_ringbuf_submit(ev, wakeup(bpf_ringbuf_query(&events,
+				BPF_RB_AVAIL_DATA) - sizeof(*ev), sizeof(*ev)));
 	}
 	if (newstate == TCP_CLOSE) {
 		bpf_map_delete_elem(&flows, &key);

@@ -352,6 +352,10 @@ int loader_poll(struct loader *l, int timeout_ms)
 		n = ring_buffer__consume(l->rb);
 	} else {
 		n = ring_buffer__poll(l->rb, timeout_ms);
+		/* The BPF side wakes us only for a backlog: below it, events
+		 * are read when the wait ends. 0 still means it was empty. */
+		if (n == 0)
+			n = ring_buffer__consume(l->rb);
 	}
 	l->backlog = n == BATCH_STOP;
 	l->emptied = !l->backlog;

@@ -435,6 +435,34 @@ static void port_filter(void **state)
 			      hello, sizeof(hello)), 0);
 }
 
+/* IPv4 options move the TCP header: the ports and the payload are
+ * found after ihl words, not 20 bytes. */
+static void ip_options(void **state)
+{
+	struct conn c = conn_new(AF_INET, TLS_PORT);
+	size_t n = build(&c, CLIENT, c.seq[CLIENT], TCP_ACK | TCP_PSH, hello,
+			 sizeof(hello));
+	uint8_t *ip = frame + ETH_LEN;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = n + 4);
+
+	(void)state;
+	assert_true(n + 4 <= sizeof(frame));
+	memmove(ip + 24, ip + 20, n - ETH_LEN - 20);
+	memset(ip + 20, 1, 4);			/* four NOP options */
+	ip[0] = 0x46;				/* 24-byte header */
+	put16(ip + 2, 24 + TCP_LEN + sizeof(hello));
+	nevs = 0;
+	assert_int_equal(bpf_prog_test_run_opts(
+		bpf_program__fd(skel->progs.handle_ingress), &o), 0);
+	assert_int_equal(o.retval, 1);
+	assert_true(ring_buffer__consume(rb) >= 0);
+	assert_int_equal(nevs, 1);
+	check_head(0, &c, CLIENT, c.seq[CLIENT], c.seq[SERVER],
+		   sizeof(hello), TCP_ACK | TCP_PSH, 0);
+	check_pieces(0, hello, PIECES({ 0, sizeof(hello) }));
+}
+
 /* (2) A handshake's segments say nothing; FIN and RST say who ended it,
  * so they come even without payload, and without pieces. */
 static void control_segments(void **state)
@@ -1149,6 +1177,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(port_filter),
+		cmocka_unit_test(ip_options),
 		cmocka_unit_test(control_segments),
 		cmocka_unit_test(budget),
 		cmocka_unit_test(split_header),

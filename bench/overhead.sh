@@ -1,0 +1,225 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# What watching costs the served work: a real nginx on loopback, loaded by
+# wrk, with nothing attached, with tlswatch (live BPF), and with
+# `tcpdump -w` on the TLS port, in interleaved rounds. Workloads:
+#   handshake  new TLS connections, one small request each (Connection: close)
+#   tlsbulk    a large file over long-lived TLS connections
+#   plainbulk  the same over plain HTTP, on a port nobody watches
+# Throughput is given as a ratio to `none` in the same round (mean and 95%
+# confidence interval over the rounds, median and spread); CPU from cgroup
+# v2 cpu.stat (workload and tool each in a cgroup of their own) and the BPF
+# programs' run_time_ns (kernel.bpf_stats_enabled, restored at exit).
+# Root. Settings (environment): ROUNDS (10), SECS (5 per run), QUICK=1
+# (3 rounds of 2 s), WORKLOADS, MODES, CONNS_HS (8), CONNS_BULK (4),
+# TLSWATCH_B (another tlswatch binary, run as mode tlswatch_b: an A/B of
+# two builds; add tlswatch_b to MODES),
+# BENCH_DIR ($TMPDIR/tlswatch-overhead), PORT_TLS (18620), PORT_PLAIN
+# (18621).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+if [[ ${QUICK:-0} == 1 ]]; then
+	ROUNDS=${ROUNDS:-3}
+	SECS=${SECS:-2}
+fi
+ROUNDS=${ROUNDS:-10}
+SECS=${SECS:-5}
+WORKLOADS=${WORKLOADS:-"handshake tlsbulk plainbulk"}
+MODES=${MODES:-"none tlswatch tcpdump"}
+CONNS_HS=${CONNS_HS:-8}
+CONNS_BULK=${CONNS_BULK:-4}
+PORT_TLS=${PORT_TLS:-18620}
+PORT_PLAIN=${PORT_PLAIN:-18621}
+DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/tlswatch-overhead}
+CG2=${CG2:-/sys/fs/cgroup/unified}
+
+die() { echo "overhead.sh: $*" >&2; exit 1; }
+[[ $(id -u) == 0 ]] || die "needs root (BPF, tcpdump, cgroups)"
+for t in nginx wrk tcpdump bpftool jq openssl awk; do
+	command -v "$t" >/dev/null || die "$t missing (tests/install-deps.sh test)"
+done
+[[ -f $CG2/cgroup.procs ]] || die "no cgroup v2 at $CG2 (set CG2)"
+[[ -x ./tlswatch ]] || make -s tlswatch
+
+mkdir -p "$DIR/nginx" "$DIR/www"
+rm -f "$DIR"/runs.tsv "$DIR"/cap.pcap*
+# The binary is copied: a rebuild in the tree does not change it mid-run.
+cp ./tlswatch "$DIR/tlswatch"
+rm -f "$DIR/tlswatch_b"
+[[ -z ${TLSWATCH_B:-} ]] || cp "$TLSWATCH_B" "$DIR/tlswatch_b"
+CG=$CG2/tlswatch-overhead-$$
+mkdir "$CG" "$CG/work" "$CG/tool"
+STATS_WAS=$(cat /proc/sys/kernel/bpf_stats_enabled)
+NGINX=
+TOOL=
+
+cleanup() {
+	[[ -n $TOOL ]] && kill "$TOOL" 2>/dev/null && wait "$TOOL" 2>/dev/null
+	[[ -n $NGINX ]] && kill "$NGINX" 2>/dev/null && wait "$NGINX" 2>/dev/null
+	echo "$STATS_WAS" >/proc/sys/kernel/bpf_stats_enabled
+	# Anything left in the cgroups goes back to the root first.
+	for c in "$CG/work" "$CG/tool"; do
+		[[ -d $c ]] || continue
+		while read -r p; do echo "$p" >"$CG2/cgroup.procs" 2>/dev/null || true; done <"$c/cgroup.procs"
+		rmdir "$c" 2>/dev/null || true
+	done
+	rmdir "$CG" 2>/dev/null || true
+	rm -f "$DIR"/cap.pcap*
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ECDSA P-256: the usual choice today, and more handshakes per CPU second
+# than RSA, so more weight on the watcher.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-sha256 -days 2 -subj "/CN=tlswatch-bench.invalid" \
+	-keyout "$DIR/key.pem" -out "$DIR/cert.pem" 2>/dev/null
+echo ok >"$DIR/www/small.txt"
+[[ -s $DIR/www/big.bin ]] || head -c $((16 << 20)) /dev/urandom >"$DIR/www/big.bin"
+cat >"$DIR/nginx/nginx.conf" <<EOF
+worker_processes 1;
+pid $DIR/nginx/nginx.pid;
+error_log $DIR/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $DIR/nginx/body;
+  proxy_temp_path $DIR/nginx/proxy;
+  fastcgi_temp_path $DIR/nginx/fastcgi;
+  uwsgi_temp_path $DIR/nginx/uwsgi;
+  scgi_temp_path $DIR/nginx/scgi;
+  default_type application/octet-stream;
+  sendfile on;
+  ssl_certificate $DIR/cert.pem;
+  ssl_certificate_key $DIR/key.pem;
+  ssl_session_tickets off;
+  ssl_session_cache off;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$PORT_TLS ssl; root $DIR/www; }
+  server { listen 127.0.0.1:$PORT_PLAIN; root $DIR/www; }
+}
+EOF
+# nginx and wrk in the workload's cgroup, from the start.
+(echo "$BASHPID" >"$CG/work/cgroup.procs"
+ exec nginx -e "$DIR/nginx-error.log" -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" \
+	-g 'daemon off; master_process on;' </dev/null >"$DIR/nginx.out" 2>&1) &
+NGINX=$!
+for _ in $(seq 50); do
+	[[ -n $(ss -Hltn "( sport = :$PORT_TLS )") && -n $(ss -Hltn "( sport = :$PORT_PLAIN )") ]] && break
+	kill -0 "$NGINX" 2>/dev/null || die "nginx died: $(cat "$DIR/nginx-error.log")"
+	sleep 0.1
+done
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
+
+# Other watchers' cgroup programs run on every packet of this host too.
+others=$(bpftool cgroup show "$CG2" 2>/dev/null | grep -c cgroup_ || true)
+echo "cgroup programs already attached at $CG2: $others (they run in every mode)"
+
+cpu_us() { awk '$1 == "usage_usec" { print $2 }' "$1/cpu.stat"; }
+cpu_ut() { awk '$1 == "user_usec" { u = $2 } $1 == "system_usec" { s = $2 } END { print u, s }' "$1/cpu.stat"; }
+
+# run_time_ns of the BPF programs the process holds (fdinfo names them).
+bpf_ns() {
+	local ids
+	ids=$(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u)
+	[[ -n $ids ]] || { echo 0; return; }
+	bpftool prog show --json | jq --argjson ids "[$(echo $ids | tr ' ' ,)]" \
+		'[.[] | select(.id as $i | $ids | index($i)) | .run_time_ns // 0] | add // 0'
+}
+
+start_tool() {  # mode
+	local err=$DIR/tool.err
+	: >"$err"
+	case $1 in
+	none) TOOL=; return ;;
+	tlswatch | tlswatch_b)
+		[[ -x $DIR/$1 ]] || die "mode $1 needs TLSWATCH_B"
+		(echo "$BASHPID" >"$CG/tool/cgroup.procs"
+		 exec "$DIR/$1" -p "$PORT_TLS" --json >/dev/null 2>"$err") &
+		TOOL=$!
+		ready="watching TCP port" ;;
+	tcpdump)
+		# A ring of two 100 MB files: the writes a user's capture makes,
+		# without filling the disk during bulk runs.
+		(echo "$BASHPID" >"$CG/tool/cgroup.procs"
+		 exec tcpdump -i lo -Z root -C 100 -W 2 -w "$DIR/cap.pcap" port "$PORT_TLS" 2>"$err") &
+		TOOL=$!
+		ready="listening on" ;;
+	esac
+	for _ in $(seq 100); do
+		grep -q "$ready" "$err" && return
+		kill -0 "$TOOL" 2>/dev/null || die "$1 died: $(cat "$err")"
+		sleep 0.05
+	done
+	die "$1 not ready: $(cat "$err")"
+}
+
+stop_tool() {
+	[[ -n $TOOL ]] || return 0
+	kill -INT "$TOOL" 2>/dev/null || true
+	wait "$TOOL" 2>/dev/null || true
+	TOOL=
+	rm -f "$DIR"/cap.pcap*
+}
+
+# One run: prints "units bytes seconds" of wrk.
+load() {  # workload
+	local url args
+	case $1 in
+	handshake) url=https://127.0.0.1:$PORT_TLS/small.txt
+		args=(-c "$CONNS_HS" -H "Connection: close") ;;
+	tlsbulk) url=https://127.0.0.1:$PORT_TLS/big.bin; args=(-c "$CONNS_BULK") ;;
+	plainbulk) url=http://127.0.0.1:$PORT_PLAIN/big.bin; args=(-c "$CONNS_BULK") ;;
+	esac
+	(echo "$BASHPID" >"$CG/work/cgroup.procs"
+	 exec wrk -t1 -d"${SECS}s" "${args[@]}" "$url") >"$DIR/wrk.out" 2>&1
+	awk '/requests in/ {
+		n = $1; t = $4; sub(/s,$/, "", t); b = $5
+		m = 1; if (b ~ /KB$/) m = 1024; else if (b ~ /MB$/) m = 1048576;
+		else if (b ~ /GB$/) m = 1073741824; sub(/[KMG]?B$/, "", b)
+		printf "%d %.0f %s\n", n, b * m, t }' "$DIR/wrk.out"
+}
+
+echo "overhead: rounds $ROUNDS, $SECS s per run, workloads: $WORKLOADS; modes: $MODES"
+printf 'workload\tround\tmode\tunits\tbytes\tsecs\twork_us\ttool_user_us\ttool_sys_us\tbpf_ns\tbg_ns_per_s\n' >"$DIR/runs.tsv"
+read -ra modes <<<"$MODES"
+nm=${#modes[@]}
+for w in $WORKLOADS; do
+	# A warm-up run, not counted.
+	load "$w" >/dev/null
+	for ((r = 0; r < ROUNDS; r++)); do
+		for ((i = 0; i < nm; i++)); do
+			m=${modes[$(((i + r) % nm))]}
+			start_tool "$m"
+			# The hooks see every packet of the host: other traffic's
+			# share of the BPF time, from a second before the load.
+			bg=0
+			if [[ $m == tlswatch* ]]; then
+				bg=$(bpf_ns "$TOOL")
+				sleep 1
+				bg=$(($(bpf_ns "$TOOL") - bg))
+			fi
+			w0=$(cpu_us "$CG/work")
+			read -r u0 s0 < <(cpu_ut "$CG/tool")
+			b0=0
+			[[ $m == tlswatch* ]] && b0=$(bpf_ns "$TOOL")
+			read -r units bytes secs < <(load "$w")
+			b1=0
+			[[ $m == tlswatch* ]] && b1=$(bpf_ns "$TOOL")
+			w1=$(cpu_us "$CG/work")
+			read -r u1 s1 < <(cpu_ut "$CG/tool")
+			stop_tool
+			printf '%s\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n' "$w" "$r" "$m" \
+				"$units" "$bytes" "$secs" $((w1 - w0)) $((u1 - u0)) \
+				$((s1 - s0)) $((b1 - b0)) "$bg" >>"$DIR/runs.tsv"
+			printf '  %-9s round %2d %-8s %8s units %6ss\n' "$w" "$r" "$m" "$units" "$secs"
+		done
+	done
+done
+
+echo
+echo "reproduce: ROUNDS=$ROUNDS SECS=$SECS WORKLOADS='$WORKLOADS' MODES='$MODES'${TLSWATCH_B:+ TLSWATCH_B=$TLSWATCH_B} bench/overhead.sh"
+echo "(per-run data: $DIR/runs.tsv)"
+bench/overhead-report.awk -v base=none "$DIR/runs.tsv"
