@@ -288,9 +288,9 @@ if want flood; then
 	# The bound from the configured tables: 65536 connections followed
 	# at about 8 KiB each at most (README), the 8 MiB ring buffer, and
 	# what tlswatch held at start.
-	bound=$((base_rss + 8192 + 65536 * 8))
+	bound=$((base_rss + 32768 + 65536 * 8))
 	if [ "$max_rss" -gt 0 ] && [ "$max_rss" -le "$bound" ]; then
-		ok "flood-memory: RSS at most $max_rss KiB, bound $bound KiB (start $base_rss + ring 8192 + 65536 flows x 8 KiB)"
+		ok "flood-memory: RSS at most $max_rss KiB, bound $bound KiB (start $base_rss + ring 32768 + 65536 flows x 8 KiB)"
 	else
 		ko flood-memory "RSS reached $max_rss KiB, bound $bound KiB"
 	fi
@@ -509,7 +509,7 @@ if want kill; then
 fi
 
 # A full ring buffer: the instance is stopped (SIGSTOP) while a burst of
-# connections, each sending 4000 bytes, overflows its 8 MiB; then it
+# connections, each sending 4000 bytes, overflows its 32 MiB; then it
 # runs again. The drop is counted (summary and metrics) and reporting
 # goes on. With -a every connection it saw is reported: each burst
 # connection sent 4000 bytes, so none may come out as no_data or timeout
@@ -521,9 +521,9 @@ if want ring; then
 	fail_client http 127.0.9.10 $P_RING
 	sleep 1
 	kill -STOP $rp
-	timeout 30 $py $here/clients.py burst 1500 60 $P_RING 4000 >"$tmp/burst1.out" 2>&1 &
+	timeout 30 $py $here/clients.py burst 5000 60 $P_RING 4000 >"$tmp/burst1.out" 2>&1 &
 	b1=$!
-	timeout 30 $py $here/clients.py burst 1500 61 $P_RING 4000 >"$tmp/burst2.out" 2>&1
+	timeout 30 $py $here/clients.py burst 5000 61 $P_RING 4000 >"$tmp/burst2.out" 2>&1
 	wait $b1
 	kill -CONT $rp
 	sleep 2
