@@ -89,11 +89,15 @@ static size_t utf8_len(const uint8_t *p, size_t n)
 	return len;
 }
 
-/* Bytes that go out as they are: printable ASCII but the quote and the
- * backslash. */
+/* Bytes that go out as they are: printable ASCII but the quote (0x22)
+ * and the backslash (0x5c). */
+static const bool plain_byte[256] = {
+	[0x20 ... 0x21] = true, [0x23 ... 0x5b] = true, [0x5d ... 0x7e] = true,
+};
+
 static inline bool plain(uint8_t c)
 {
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+	return plain_byte[c];
 }
 
 static void escaped(struct json *j, uint8_t c)
