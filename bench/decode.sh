@@ -10,7 +10,9 @@
 # Environment: SIZES ("10000 100000 1000000"), QUICK (1: leave out sizes
 # of 1M and more), RUNS (5: tlswatch runs per size), TSHARK_RUNS (3),
 # RUNS_1M (1: tshark runs at 1M and more; it needs minutes and GBs
-# there), BENCH_DIR (${TMPDIR:-/tmp}/tlswatch-bench), TLSWATCH_ARGS.
+# there), BENCH_DIR (${TMPDIR:-/tmp}/tlswatch-bench), TLSWATCH_ARGS,
+# BASELINE (another tlswatch binary, e.g. a build of an older commit:
+# timed as a third row, RUNS times, for a before/after in the same run).
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -20,6 +22,7 @@ RUNS=${RUNS:-5}
 TSHARK_RUNS=${TSHARK_RUNS:-3}
 RUNS_1M=${RUNS_1M:-1}
 TLSWATCH_ARGS=${TLSWATCH_ARGS:-}
+BASELINE=${BASELINE:-}
 DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/tlswatch-bench}
 GEN=build/bench/genpcap
 TIME=/usr/bin/time
@@ -38,6 +41,12 @@ fi
 # A copy, so that a rebuild in the tree during the runs changes nothing.
 cp ./tlswatch "$DIR/tlswatch-decode"
 TW=$DIR/tlswatch-decode
+TOOLS="tlswatch tshark"
+if [ -n "$BASELINE" ]; then
+	[ -x "$BASELINE" ] || die "$BASELINE is not executable"
+	cp "$BASELINE" "$DIR/tlswatch-baseline"
+	TOOLS="baseline tlswatch tshark"
+fi
 if [ ! -x "$GEN" ] || [ bench/genpcap.c -nt "$GEN" ] ||
    [ bench/captured.h -nt "$GEN" ]; then
 	${CC:-cc} -O2 -Wall -Wextra -Werror -std=gnu11 -o "$GEN" \
@@ -75,14 +84,17 @@ echo "tlswatch: $TW --read FILE ${TW_ARGS[*]} > /dev/null"
 printf 'tshark:   tshark -r FILE'
 printf " %q" "${TSHARK_ARGS[@]}"
 printf ' > /dev/null\n'
-echo "reproduce: SIZES='$SIZES' RUNS=$RUNS TSHARK_RUNS=$TSHARK_RUNS RUNS_1M=$RUNS_1M bench/decode.sh"
+[ -n "$BASELINE" ] &&
+	echo "baseline: $BASELINE, binary sha256 $(sha256sum "$BASELINE" | cut -c1-12), same arguments"
+echo "reproduce: SIZES='$SIZES' RUNS=$RUNS TSHARK_RUNS=$TSHARK_RUNS RUNS_1M=$RUNS_1M${BASELINE:+ BASELINE=$BASELINE} bench/decode.sh"
 
 # run TOOL FILE OUT: one timed run; appends "user sys wall maxrss_kib"
 run() {
 	local status=0
-	if [ "$1" = tlswatch ]; then
+	if [ "$1" = tlswatch ] || [ "$1" = baseline ]; then
 		"$TIME" -f '%U %S %e %M' -o "$res/t" \
-			"$TW" --read "$2" "${TW_ARGS[@]}" > /dev/null 2>&1 || status=$?
+			"$([ "$1" = tlswatch ] && echo "$TW" || echo "$DIR/tlswatch-baseline")" \
+			--read "$2" "${TW_ARGS[@]}" > /dev/null 2>&1 || status=$?
 	else
 		"$TIME" -f '%U %S %e %M' -o "$res/t" \
 			tshark -r "$2" "${TSHARK_ARGS[@]}" > /dev/null 2>&1 || status=$?
@@ -123,7 +135,10 @@ for n in $SIZES; do
 	run tlswatch "$f" /dev/null
 	# Interleaved, so that both tools see the same background load.
 	for ((r = 1; r <= RUNS || r <= tr; r++)); do
-		[ "$r" -le "$RUNS" ] && run tlswatch "$f" "$res/tlswatch.$n"
+		if [ "$r" -le "$RUNS" ]; then
+			run tlswatch "$f" "$res/tlswatch.$n"
+			[ -n "$BASELINE" ] && run baseline "$f" "$res/baseline.$n"
+		fi
 		[ "$r" -le "$tr" ] && run tshark "$f" "$res/tshark.$n"
 		printf '.' >&2
 	done
@@ -131,7 +146,7 @@ for n in $SIZES; do
 	printf '%-9s %4s %24s %24s %12s %9s %9s\n' tool runs \
 		"cpu s: median (min-max)" "wall s: median (min-max)" \
 		"conns/s cpu" "us/conn" "peak MiB"
-	for t in tlswatch tshark; do
+	for t in $TOOLS; do
 		read -r cm c0 c1 wm w0 w1 rss k < <(stats "$res/$t.$n")
 		echo "$t $n $cm $wm" >> "$res/summary"
 		printf '%-9s %4d %10.2f (%5.2f-%5.2f) %10.2f (%5.2f-%5.2f) %12.0f %9.2f %9.1f\n' \
@@ -144,8 +159,9 @@ done
 
 echo
 echo "== tlswatch against tshark (medians; ratio = tshark / tlswatch)"
-printf '%12s %12s %12s %14s %14s %12s %12s\n' connections "cpu ratio" \
-	"wall ratio" "tlswatch us/c" "tshark us/c" "tlswatch x" "tshark x"
+printf '%12s %12s %12s %14s %14s %12s %12s %12s\n' connections "cpu ratio" \
+	"wall ratio" "tlswatch us/c" "tshark us/c" "tlswatch x" "tshark x" \
+	"vs baseline"
 awk '
 	{ cpu[$1, $2] = $3; wall[$1, $2] = $4; if (!seen[$2]++) sizes[++ns] = $2 }
 	END {
@@ -153,11 +169,13 @@ awk '
 			n = sizes[i]
 			a = cpu["tlswatch", n] * 1e6 / n; b = cpu["tshark", n] * 1e6 / n
 			if (i == 1) { a0 = a; b0 = b }
-			printf "%12d %11.1fx %11.1fx %14.2f %14.2f %12.2f %12.2f\n", n,
+			printf "%12d %11.1fx %11.1fx %14.2f %14.2f %12.2f %12.2f %12s\n", n,
 				(cpu["tlswatch", n] > 0 ? cpu["tshark", n] / cpu["tlswatch", n] : 0),
 				(wall["tlswatch", n] > 0 ? wall["tshark", n] / wall["tlswatch", n] : 0),
-				a, b, (a0 > 0 ? a / a0 : 0), (b0 > 0 ? b / b0 : 0)
+				a, b, (a0 > 0 ? a / a0 : 0), (b0 > 0 ? b / b0 : 0),
+				(cpu["baseline", n] > 0 ? sprintf("%.2fx", cpu["baseline", n] / cpu["tlswatch", n]) : "-")
 		}
 	}' "$res/summary"
 echo "(us/c: CPU microseconds per connection; x: that cost relative to the"
-echo " smallest size, 1.00 everywhere being linear growth)"
+echo " smallest size, 1.00 everywhere being linear growth; vs baseline: the"
+echo " baseline's CPU time over tlswatch's)"
