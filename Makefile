@@ -90,7 +90,7 @@ test: test-deps
 
 # Benchmarks (bench/README.md): not tests, and slow.
 bench: tlswatch
-	$(Q)$(MAKE) --no-print-directory -C bench memory
+	$(Q)$(MAKE) --no-print-directory -C bench all
 
 clean:
 	$(Q)rm -rf $(OUT) tlswatch
