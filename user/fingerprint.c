@@ -6,13 +6,26 @@
  * differ (a non-alphanumeric ALPN byte), the prose is followed; see
  * alpn_chars(). Every string is built in a fixed buffer sized from the
  * decoder's limits, so nothing here allocates (EVP_Digest may, inside
- * libcrypto). */
+ * libcrypto). The digests are fetched from libcrypto once: an implicit
+ * fetch on every call cost more than the hashing. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
 #include "fingerprint.h"
+
+/* The algorithm, fetched on first use and kept for the process: the
+ * fingerprints are computed on one thread. NULL if the fetch fails,
+ * and then the next call tries again. */
+static const EVP_MD *digest(const EVP_MD **cache, const char *name)
+{
+	if (!*cache)
+		*cache = EVP_MD_fetch(NULL, name, NULL);
+	return *cache;
+}
+
+static const EVP_MD *md5_md, *sha256_md;
 
 #define EXT_SERVER_NAME 0x0000
 #define EXT_ALPN 0x0010
@@ -140,7 +153,8 @@ bool ja3(const struct tls_client_hello *ch, char str[JA3_STR_LEN],
 	if (b.overflow)
 		return false;
 
-	if (!EVP_Digest(b.p, b.len, md, &md_len, EVP_md5(), NULL) ||
+	if (!digest(&md5_md, "MD5") ||
+	    !EVP_Digest(b.p, b.len, md, &md_len, md5_md, NULL) ||
 	    md_len != (JA3_HASH_LEN - 1) / 2)
 		return false;
 	hex_bytes(md, md_len, hash);
@@ -199,11 +213,18 @@ static void alpn_chars(const struct tls_client_hello *ch, char out[2])
 	}
 }
 
-static int cmp_u16(const void *a, const void *b)
+/* Insertion sort: the lists are short (at most TLS_MAX_CIPHERS), and
+ * qsort's indirect calls cost more than the sorting. */
+static void sort_u16(uint16_t *v, size_t n)
 {
-	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+	for (size_t i = 1; i < n; i++) {
+		uint16_t x = v[i];
+		size_t j = i;
 
-	return (x > y) - (x < y);
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
 }
 
 /* The first 12 hex digits of SHA-256, or twelve '0' for an empty input:
@@ -218,7 +239,8 @@ static bool ja4_hash12(const char *s, size_t len, char out[JA4_HASH_CHARS])
 		memset(out, '0', JA4_HASH_CHARS);
 		return true;
 	}
-	if (!EVP_Digest(s, len, md, &md_len, EVP_sha256(), NULL) ||
+	if (!digest(&sha256_md, "SHA256") ||
+	    !EVP_Digest(s, len, md, &md_len, sha256_md, NULL) ||
 	    md_len != SHA256_LEN)
 		return false;
 	hex_bytes(md, md_len, hex);
@@ -267,8 +289,8 @@ bool ja4(const struct tls_client_hello *ch, char out[JA4_LEN])
 		if (t != EXT_SERVER_NAME && t != EXT_ALPN)
 			exts[ne++] = t;
 	}
-	qsort(ciphers, nc, sizeof(ciphers[0]), cmp_u16);
-	qsort(exts, ne, sizeof(exts[0]), cmp_u16);
+	sort_u16(ciphers, nc);
+	sort_u16(exts, ne);
 
 	sb_init(&b, out, JA4_LEN);
 	sb_putc(&b, 't');

@@ -11,6 +11,8 @@
 
 struct flow {
 	struct flow *hnext;		/* hash chain */
+	uint32_t hash;			/* pair_hash(), before the mask: a
+					 * chain is walked on this line */
 	struct flow *prev, *next;	/* LRU list, oldest first */
 	uint32_t heap_idx;		/* UINT32_MAX when not in the heap */
 	uint64_t deadline;
@@ -102,7 +104,7 @@ static uint32_t ep_hash(const struct endpoint *e, uint32_t seed)
 static uint32_t pair_hash(const struct flows *f, const struct endpoint *a,
 			  const struct endpoint *b)
 {
-	return (ep_hash(a, f->seed) + ep_hash(b, f->seed)) & (f->nbuckets - 1);
+	return ep_hash(a, f->seed) + ep_hash(b, f->seed);
 }
 
 struct flows *flows_new(const struct flows_config *cfg)
@@ -115,7 +117,9 @@ struct flows *flows_new(const struct flows_config *cfg)
 	f->cfg = *cfg;
 	if (f->cfg.max_flows == 0)
 		f->cfg.max_flows = 65536;
-	while (n < f->cfg.max_flows && n < (1u << 24))
+	/* Twice the flows: the table is full of finished markers in the
+	 * long run, and every packet looks it up. */
+	while (n < 2 * (uint64_t)f->cfg.max_flows && n < (1u << 24))
 		n <<= 1;
 	f->nbuckets = n;
 	f->buckets = calloc(n, sizeof(*f->buckets));
@@ -222,11 +226,13 @@ static void lru_append(struct flows *f, struct flow *fl)
 static struct flow *lookup(struct flows *f, const struct endpoint *a,
 			   const struct endpoint *b)
 {
-	struct flow *fl = f->buckets[pair_hash(f, a, b)];
+	uint32_t h = pair_hash(f, a, b);
+	struct flow *fl = f->buckets[h & (f->nbuckets - 1)];
 
 	for (; fl; fl = fl->hnext)
-		if ((ep_eq(&fl->client, a) && ep_eq(&fl->server, b)) ||
-		    (ep_eq(&fl->client, b) && ep_eq(&fl->server, a)))
+		if (fl->hash == h &&
+		    ((ep_eq(&fl->client, a) && ep_eq(&fl->server, b)) ||
+		     (ep_eq(&fl->client, b) && ep_eq(&fl->server, a))))
 			return fl;
 	return NULL;
 }
@@ -284,7 +290,7 @@ static void report(struct flows *f, struct flow *fl)
 
 static void destroy(struct flows *f, struct flow *fl)
 {
-	struct flow **pp = &f->buckets[pair_hash(f, &fl->client, &fl->server)];
+	struct flow **pp = &f->buckets[fl->hash & (f->nbuckets - 1)];
 
 	retire(f, fl);
 	while (*pp != fl)
@@ -354,8 +360,9 @@ static struct flow *create(struct flows *f, const struct endpoint *client,
 			session_expect_proxy(fl->sess, m == 1);
 	}
 	h = pair_hash(f, client, server);
-	fl->hnext = f->buckets[h];
-	f->buckets[h] = fl;
+	fl->hash = h;
+	fl->hnext = f->buckets[h & (f->nbuckets - 1)];
+	f->buckets[h & (f->nbuckets - 1)] = fl;
 	lru_append(f, fl);
 	f->count++;
 	f->undecided++;

@@ -22,24 +22,33 @@ void json_reset(struct json *j)
 	j->failed = false;
 }
 
-static void put(struct json *j, const char *p, size_t n)
+/* Room for n more bytes and the terminating NUL; false when out of
+ * memory (the event is then dropped). */
+static bool grow(struct json *j, size_t n)
 {
+	size_t cap = j->cap ? j->cap : 1024;
+	char *nb;
+
+	if (j->failed)
+		return false;
+	while (cap < j->len + n + 1)
+		cap *= 2;
+	nb = realloc(j->buf, cap);
+	if (!nb) {
+		j->failed = true;
+		return false;
+	}
+	j->buf = nb;
+	j->cap = cap;
+	return true;
+}
+
+static inline void put(struct json *j, const char *p, size_t n)
+{
+	if (j->len + n + 1 > j->cap && !grow(j, n))
+		return;
 	if (j->failed)
 		return;
-	if (j->len + n + 1 > j->cap) {
-		size_t cap = j->cap ? j->cap : 1024;
-		char *nb;
-
-		while (cap < j->len + n + 1)
-			cap *= 2;
-		nb = realloc(j->buf, cap);
-		if (!nb) {
-			j->failed = true;
-			return;
-		}
-		j->buf = nb;
-		j->cap = cap;
-	}
 	memcpy(j->buf + j->len, p, n);
 	j->len += n;
 	j->buf[j->len] = '\0';
@@ -80,39 +89,53 @@ static size_t utf8_len(const uint8_t *p, size_t n)
 	return len;
 }
 
+/* Bytes that go out as they are: printable ASCII but the quote (0x22)
+ * and the backslash (0x5c). */
+static const bool plain_byte[256] = {
+	[0x20 ... 0x21] = true, [0x23 ... 0x5b] = true, [0x5d ... 0x7e] = true,
+};
+
+static inline bool plain(uint8_t c)
+{
+	return plain_byte[c];
+}
+
+static void escaped(struct json *j, uint8_t c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+	put(j, esc, sizeof(esc));
+}
+
 static void quoted(struct json *j, const uint8_t *p, size_t n)
 {
-	char esc[8];
-
 	put(j, "\"", 1);
 	for (size_t i = 0; i < n;) {
 		uint8_t c = p[i];
-		size_t u, run = i;
+		size_t u = i;
 
-		/* Printable ASCII needs no escape: copied a run at a time. */
-		while (run < n && p[run] >= 0x20 && p[run] < 0x7f &&
-		       p[run] != '"' && p[run] != '\\')
-			run++;
-		if (run > i) {
-			put(j, (const char *)p + i, run - i);
-			i = run;
+		/* Runs of plain bytes in one copy: most strings are one. */
+		while (u < n && plain(p[u]))
+			u++;
+		if (u > i) {
+			put(j, (const char *)p + i, u - i);
+			i = u;
 			continue;
 		}
 		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = c;
+			char esc[2] = { '\\', (char)c };
+
 			put(j, esc, 2);
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			puts_(j, esc);
+			escaped(j, c);
 			i++;
 		} else if ((u = utf8_len(p + i, n - i)) > 0) {
 			put(j, (const char *)p + i, u);
 			i += u;
 		} else {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			puts_(j, esc);
+			escaped(j, c);
 			i++;
 		}
 	}
@@ -184,26 +207,43 @@ void json_bool(struct json *j, const char *k, bool v)
 	puts_(j, v ? "true" : "false");
 }
 
+/* Decimal digits of v, at least min of them (zero-padded), ending at
+ * end; returns where they start. */
+static char *digits(char *end, uint64_t v, int min)
+{
+	char *p = end;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v || end - p < min);
+	return p;
+}
+
 void json_uint(struct json *j, const char *k, uint64_t v)
 {
-	char b[24];
+	char b[24], *end = b + sizeof(b), *p = digits(end, v, 1);
 
 	key(j, k);
-	snprintf(b, sizeof(b), "%llu", (unsigned long long)v);
-	puts_(j, b);
+	put(j, p, (size_t)(end - p));
 }
 
 void json_fixed(struct json *j, const char *k, uint64_t v, int decimals)
 {
-	char b[48];
+	char b[48], *end = b + sizeof(b), *p;
 	uint64_t scale = 1;
 
+	if (decimals < 0)
+		decimals = 0;
+	if (decimals > 19)
+		decimals = 19;
 	for (int i = 0; i < decimals; i++)
 		scale *= 10;
+	p = digits(end, v % scale, decimals);
+	*--p = '.';
+	p = digits(p, v / scale, 1);
 	key(j, k);
-	snprintf(b, sizeof(b), "%llu.%0*llu", (unsigned long long)(v / scale),
-		 decimals, (unsigned long long)(v % scale));
-	puts_(j, b);
+	put(j, p, (size_t)(end - p));
 }
 
 bool json_flush_line(struct json *j, FILE *out)

@@ -120,6 +120,11 @@ static void hs_bytes(struct records *r, const uint8_t *p, uint32_t n)
 			r->hs_lost = false;
 			r->ops->handshake(r->ctx, type,
 					  lost ? NULL : blen ? r->hs : empty, blen);
+			/* Nothing more in hand: give the buffer back, as a
+			 * connection may now wait long for its next message
+			 * (a stalled handshake holds it until the timeout). */
+			if (!n && !r->hs_len)
+				records_free(r);
 		}
 	}
 }

@@ -76,6 +76,27 @@ static int32_t rel(const struct stream *s, uint32_t seq)
 	return (int32_t)(seq - s->next);
 }
 
+/* Room in history for want bytes (at most STREAM_HISTORY): false when
+ * there is no memory, and then history stops where it is. */
+static bool history_room(struct stream *s, uint32_t want)
+{
+	uint32_t cap = s->history_cap ? s->history_cap : STREAM_HISTORY_MIN;
+	uint8_t *h;
+
+	if (want <= s->history_cap)
+		return true;
+	while (cap < want)
+		cap *= 2;
+	if (cap > STREAM_HISTORY)
+		cap = STREAM_HISTORY;
+	h = realloc(s->history, cap);
+	if (!h)
+		return false;
+	s->history = h;
+	s->history_cap = cap;
+	return true;
+}
+
 static void deliver_data(struct stream *s, const uint8_t *p, uint32_t len,
 			 const struct stream_sink *sink, void *ctx)
 {
@@ -84,11 +105,9 @@ static void deliver_data(struct stream *s, const uint8_t *p, uint32_t len,
 	if (s->history_len == s->delivered && s->delivered < STREAM_HISTORY) {
 		uint32_t n = STREAM_HISTORY - s->history_len;
 
-		if (!s->history)
-			s->history = malloc(STREAM_HISTORY);
-		if (s->history) {
-			if (n > len)
-				n = len;
+		if (n > len)
+			n = len;
+		if (history_room(s, s->history_len + n)) {
 			memcpy(s->history + s->history_len, p, n);
 			s->history_len += n;
 		}
@@ -366,4 +385,5 @@ void stream_free(struct stream *s)
 	free(s->history);
 	s->history = NULL;
 	s->history_len = 0;
+	s->history_cap = 0;
 }

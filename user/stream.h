@@ -40,8 +40,11 @@ struct stream_stats {
 
 struct stream_pending;
 
-/* Bytes of the start of the stream kept to compare retransmissions. */
+/* Bytes of the start of the stream kept to compare retransmissions. The
+ * buffer grows with the stream, from STREAM_HISTORY_MIN, doubling: most
+ * streams stop at a ClientHello or an alert. */
 #define STREAM_HISTORY 4096
+#define STREAM_HISTORY_MIN 256
 
 struct stream {
 	bool started;		/* next is valid */
@@ -52,6 +55,7 @@ struct stream {
 	uint32_t pending_count;
 	uint8_t *history;	/* first STREAM_HISTORY delivered bytes */
 	uint32_t history_len;	/* how many of them are valid */
+	uint32_t history_cap;	/* bytes allocated at history */
 	struct stream_stats st;
 };
 
