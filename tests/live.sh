@@ -75,7 +75,7 @@ names=$(seq -f "DNS:host%g.example.invalid" 1 400 | paste -sd, -)
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=big.invalid \
 	-addext "subjectAltName=$names" \
 	-keyout "$tmp/bigkey.pem" -out "$tmp/bigcert.pem" 2>/dev/null
-tcpdump -i lo -s 0 -U -w "$tmp/caps/big-flight.pcap" 'tcp port 18450' 2>/dev/null &
+tcpdump -i lo -s 0 -U --immediate-mode -w "$tmp/caps/big-flight.pcap" 'tcp port 18450' 2>/dev/null &
 dump=$!
 timeout 30 openssl s_server -accept 127.0.0.1:18450 -cert "$tmp/bigcert.pem" \
 	-key "$tmp/bigkey.pem" -www -quiet </dev/null >/dev/null 2>&1 &
@@ -92,6 +92,13 @@ timeout 5 openssl s_client -connect 127.0.0.1:18450 -bind 127.0.0.32 -tls1_2 \
 timeout 5 curl -sk --tlsv1.3 --interface 127.0.0.33 $big >/dev/null
 timeout 5 openssl s_client -connect 127.0.0.1:18450 -bind 127.0.0.34 -tls1_3 \
 	-verify_return_error </dev/null >/dev/null 2>&1
+# A busy machine can leave tcpdump behind: stop it once the last client's
+# close is in its file, not after a fixed time.
+for _ in $(seq 100); do
+	[ -n "$(tcpdump -r "$tmp/caps/big-flight.pcap" -n \
+		'src host 127.0.0.34 and tcp[tcpflags] & (tcp-fin|tcp-rst) != 0' 2>/dev/null)" ] && break
+	sleep 0.1
+done
 sleep 0.5
 kill $bigsrv $dump 2>/dev/null
 wait $bigsrv $dump 2>/dev/null
