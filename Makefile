@@ -86,7 +86,7 @@ demo: test-deps
 	$(Q)tests/demo.sh
 
 test: test-deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) fuzz-build
 	$(Q)tests/run-all.sh $(UNIT_BINS)
 
 # Benchmarks (bench/README.md): not tests, and slow.

@@ -8,7 +8,8 @@ set -eu
 build="gcc make pkg-config libpcap-dev clang llvm libbpf-dev bpftool
 libelf-dev zlib1g-dev libssl-dev libmicrohttpd-dev"
 test="$build libcmocka-dev jq nginx-light openssl gnutls-bin curl tcpdump
-tshark python3 iproute2 haproxy nmap prometheus python3-yaml"
+tshark python3 iproute2 haproxy nmap prometheus python3-yaml
+libclang-rt-14-dev valgrind"
 
 case "${1:-}" in
 build) pkgs=$build ;;

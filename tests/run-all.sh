@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Every test, in one run: unit tests, golden captures, live capture with
-# real peers (and fresh captures of them), command-line checks.
+# real peers (and fresh captures of them), command-line checks, a short
+# run of each fuzz target.
 # Prints a PASS/FAIL line per test and a closing "N passed, N failed".
 # Arguments: the unit-test binaries (make test passes them).
 set -u
@@ -17,6 +18,7 @@ trap 'rm -f "$log"' EXIT
 	tests/live-pcap.sh
 	tests/cli.sh
 	tests/prometheus.sh
+	tests/fuzz/smoke.sh
 } 2>&1 | tee "$log"
 
 pass=$(grep -c '^PASS ' "$log")
