@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "check_output.h"
 #include "cli.h"
 #include "diagnose.h"
 #include "fingerprint.h"
@@ -118,9 +119,14 @@ static void on_report(void *ctx, const struct session *s)
 	}
 	if (run->opt & 8) {
 		report_text(s, &d, &x, line, sizeof(line));
+		if (!text_printable(line))
+			__builtin_trap();
 		fputs(line, run->out);
 	} else {
 		report_json(&run->json, s, &d, &x);
+		if (!run->json.failed &&
+		    !json_valid(run->json.buf, run->json.len))
+			__builtin_trap();
 		json_flush_line(&run->json, run->out);
 	}
 	if (!run->recovery)
@@ -207,6 +213,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (run.opt & 0x80) {
 		recovery_finish(run.recovery, run.now);
 		summary_json(run.summary, &run.json, run.now, true);
+		if (!run.json.failed && !json_valid(run.json.buf, run.json.len))
+			__builtin_trap();
 		json_flush_line(&run.json, run.out);
 		summary_print(run.summary, run.out);
 	}

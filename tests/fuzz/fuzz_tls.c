@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "check_output.h"
 #include "diagnose.h"
 #include "fingerprint.h"
 #include "json.h"
@@ -89,6 +90,9 @@ static void session_play(const uint8_t *p, size_t n)
 				      ts);
 	}
 	session_end(&s, ts + 60000000);
+	/* The end of capture decides every connection. */
+	if (s.outcome == OUTCOME_NONE || !outcome_name(s.outcome))
+		__builtin_trap();
 
 	if (!prof)
 		prof = profiles_new();
@@ -98,8 +102,12 @@ static void session_play(const uint8_t *p, size_t n)
 			x.ja4 = fp;
 		json_init(&j);
 		report_json(&j, &s, &d, &x);
+		if (!j.failed && !json_valid(j.buf, j.len))
+			__builtin_trap();
 		json_free(&j);
 		report_text(&s, &d, &x, line, sizeof(line));
+		if (!text_printable(line))
+			__builtin_trap();
 	}
 	if (s.cert)
 		check_x509(s.cert);
