@@ -105,6 +105,7 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(WARN) -std=gnu11 \
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_LIB_OBJS := $(patsubst user/%.c,$(FUZZ_OUT)/user/%.o,$(filter-out user/main.c user/loader.c,$(USER_SRCS)))
 FUZZ_TIME ?= 60
+FUZZ_JOBS ?= 1
 
 $(FUZZ_OUT)/user/%.o: user/%.c | $(FUZZ_OUT)/user
 	$(call msg,FUZZ-CC,$@)
@@ -124,10 +125,10 @@ $(FUZZ_OUT)/user:
 
 fuzz-build: $(FUZZ_TARGETS)
 
-# Each target for FUZZ_TIME seconds, from seeds made from the golden
+# Each target for FUZZ_TIME seconds (FUZZ_JOBS at once), from seeds made from the golden
 # captures; new corpus entries and crashes stay under $(FUZZ_OUT).
 fuzz: fuzz-build
-	$(Q)FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh $(FUZZ_TARGETS)
+	$(Q)FUZZ_TIME=$(FUZZ_TIME) FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # A few seconds each, and every committed regression input replayed.
 fuzz-smoke: fuzz-build
