@@ -23,14 +23,15 @@ if [ ! -d $out/seeds ]; then
 fi
 
 one() {
-	local bin=$1 name=${1##*/fuzz_} dict=()
+	local bin=$1 name=${1##*/fuzz_} dict=() regs=()
 	local log=$out/logs/$name.log
 	mkdir -p $out/corpus/$name $out/artifacts/$name $out/logs
 	[ -f tests/fuzz/$name.dict ] && dict=(-dict=tests/fuzz/$name.dict)
+	[ -d tests/fuzz/regressions/$name ] && regs=(tests/fuzz/regressions/$name)
 	"$bin" -max_total_time="$time" -max_len=65536 -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
 		-artifact_prefix=$out/artifacts/$name/ \
-		$out/corpus/$name $out/seeds/$name tests/fuzz/regressions/$name \
+		$out/corpus/$name $out/seeds/$name "${regs[@]}" \
 		>"$log" 2>&1
 	local rc=$? last execs rate
 	last=$(grep -E '^#[0-9]+' "$log" | tail -1)
