@@ -36,7 +36,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test unit golden deps test-deps demo bench overhead bpfcost
+.PHONY: all clean test unit golden deps test-deps demo bench overhead bpfcost \
+	storm fuzz fuzz-build fuzz-smoke test-asan valgrind
 
 all: tlswatch
 
@@ -85,7 +86,7 @@ demo: test-deps
 	$(Q)tests/demo.sh
 
 test: test-deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) fuzz-build
 	$(Q)tests/run-all.sh $(UNIT_BINS)
 
 # Benchmarks (bench/README.md): not tests, and slow.
@@ -101,7 +102,57 @@ bpfcost:
 storm: tlswatch
 	$(Q)$(MAKE) --no-print-directory -C bench storm
 
+# libFuzzer targets (tests/fuzz/README.md), built with clang and the
+# address and undefined sanitizers into their own directory: the objects
+# never mix with the gcc build above. The library is an archive so that a
+# target pulls in only what it uses (not the BPF loader, say).
+FUZZ_OUT := $(OUT)/fuzz
+FUZZ_CC ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(WARN) -std=gnu11 \
+	-D_GNU_SOURCE -Iuser
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIB_OBJS := $(patsubst user/%.c,$(FUZZ_OUT)/user/%.o,$(filter-out user/main.c user/loader.c,$(USER_SRCS)))
+FUZZ_TIME ?= 60
+FUZZ_JOBS ?= 1
+
+$(FUZZ_OUT)/user/%.o: user/%.c | $(FUZZ_OUT)/user
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_OUT)/libtlswatch.a: $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OUT)/libtlswatch.a
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_OUT)/libtlswatch.a $(LDLIBS)
+
+$(FUZZ_OUT)/user:
+	$(Q)mkdir -p $@
+
+fuzz-build: $(FUZZ_TARGETS)
+
+# Each target for FUZZ_TIME seconds (FUZZ_JOBS at once), from seeds made from the golden
+# captures; new corpus entries and crashes stay under $(FUZZ_OUT).
+fuzz: fuzz-build
+	$(Q)FUZZ_TIME=$(FUZZ_TIME) FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+# A few seconds each, and every committed regression input replayed.
+fuzz-smoke: fuzz-build
+	$(Q)tests/fuzz/smoke.sh $(FUZZ_TARGETS)
+
+# The whole suite again, built with clang under ASan and UBSan in a copy
+# of the tree (tests/asan.sh); any report fails it.
+test-asan: test-deps
+	$(Q)tests/asan.sh
+
+# A long offline read under valgrind: no error, no leak (slow).
+valgrind: tlswatch
+	$(Q)tests/valgrind.sh
+
 clean:
 	$(Q)rm -rf $(OUT) tlswatch
 
--include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d $(FUZZ_OUT)/user/*.d)
