@@ -5,8 +5,8 @@
  * FoxIO's technical_details/JA4.md. Where FoxIO's prose and its tools
  * differ (a non-alphanumeric ALPN byte), the prose is followed; see
  * alpn_chars(). Every string is built in a fixed buffer sized from the
- * decoder's limits, so nothing here allocates (EVP_Digest may, inside
- * libcrypto). The digests are fetched from libcrypto once: an implicit
+ * decoder's limits, so nothing here allocates (but for one digest
+ * context, made once). The digests are fetched from libcrypto once: an implicit
  * fetch on every call cost more than the hashing. */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +26,20 @@ static const EVP_MD *digest(const EVP_MD **cache, const char *name)
 }
 
 static const EVP_MD *md5_md, *sha256_md;
+
+/* One digest context for the process, reset for each use: EVP_Digest
+ * makes and frees one per call, which cost as much as the hashing. */
+static bool hash_once(const EVP_MD *md, const void *p, size_t len,
+		      unsigned char *out, unsigned int *out_len)
+{
+	static EVP_MD_CTX *ctx;
+
+	if (!ctx && !(ctx = EVP_MD_CTX_new()))
+		return false;
+	return EVP_DigestInit_ex2(ctx, md, NULL) &&
+	       EVP_DigestUpdate(ctx, p, len) &&
+	       EVP_DigestFinal_ex(ctx, out, out_len);
+}
 
 #define EXT_SERVER_NAME 0x0000
 #define EXT_ALPN 0x0010
@@ -154,7 +168,7 @@ bool ja3(const struct tls_client_hello *ch, char str[JA3_STR_LEN],
 		return false;
 
 	if (!digest(&md5_md, "MD5") ||
-	    !EVP_Digest(b.p, b.len, md, &md_len, md5_md, NULL) ||
+	    !hash_once(md5_md, b.p, b.len, md, &md_len) ||
 	    md_len != (JA3_HASH_LEN - 1) / 2)
 		return false;
 	hex_bytes(md, md_len, hash);
@@ -240,7 +254,7 @@ static bool ja4_hash12(const char *s, size_t len, char out[JA4_HASH_CHARS])
 		return true;
 	}
 	if (!digest(&sha256_md, "SHA256") ||
-	    !EVP_Digest(s, len, md, &md_len, sha256_md, NULL) ||
+	    !hash_once(sha256_md, s, len, md, &md_len) ||
 	    md_len != SHA256_LEN)
 		return false;
 	hex_bytes(md, md_len, hex);

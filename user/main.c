@@ -615,7 +615,7 @@ static void on_report(void *ctx, const struct session *real)
 	struct session view;
 	struct tls_client_hello ch;
 	struct x509_info cert;
-	bool want;
+	bool want, print;
 
 	/* A socket already gone needs no marking: its kernel state went with
 	 * it, and a mark would outlive it into the next connection. */
@@ -635,8 +635,10 @@ static void on_report(void *ctx, const struct session *real)
 	if (!want)
 		return;
 	diagnose(run->profiles, s, &d);
-	/* Once, for the record and the summary. */
-	if (s->ch && ja4(s->ch, fp))
+	print = env.all || report_by_default(s);
+	/* Once, for the record and the summary (which counts failures
+	 * only). */
+	if (s->ch && (print || s->outcome == OUTCOME_FAILED) && ja4(s->ch, fp))
 		x.ja4 = fp;
 	summary_add(run->summary, s, &d, x.ja4);
 	if (run->owners && s->owner)
@@ -646,7 +648,7 @@ static void on_report(void *ctx, const struct session *real)
 		metrics_connection(run->metrics, s, &d, x.owner_name);
 	if (run->out && s->outcome == OUTCOME_FAILED)
 		write_packets(run, s);
-	if (env.all || report_by_default(s)) {
+	if (print) {
 		if (env.json) {
 			report_json(&run->json, s, &d, &x);
 			emit_json(run);
