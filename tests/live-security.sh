@@ -137,7 +137,12 @@ for i in ids:
         print(len(json.loads(subprocess.check_output(["bpftool", "-j", "map", "dump", "id", str(i)]))))
 PY
 )
-	scrape=$(curl -s -m 5 "http://127.0.0.1:$P_M1/metrics")
+	# Metrics are published once a second.
+	for _ in $(seq 30); do
+		scrape=$(curl -s -m 5 "http://127.0.0.1:$P_M1/metrics")
+		grep -q 'tlswatch_handshakes_total{port="18760",owner="[^"]*",outcome="failed"} 1' <<<"$scrape" && break
+		sleep 0.1
+	done
 	wait "$long"
 	if jq -e -s 'map(select(.event == "connection")) |
 		(map(select(.client.ip == "127.0.0.61" and .reason == "server_alert" and .alert.name == "protocol_version")) | length) == 1 and
