@@ -80,6 +80,8 @@ struct loader {
 	bool emptied;		/* the last loader_poll() emptied the ring */
 	bool lossy;		/* see loader_lossy() */
 	uint64_t drops;		/* ring buffer drops already seen */
+	uint64_t *percpu;	/* ncpu values of one per-CPU counter */
+	int ncpu;
 };
 
 static bool verbose;
@@ -264,6 +266,12 @@ struct loader *loader_open(const struct loader_opts *o, char *err,
 			 strerror(e), hint(e));
 		goto fail;
 	}
+	l->ncpu = libbpf_num_possible_cpus();
+	l->percpu = l->ncpu > 0 ? calloc(l->ncpu, sizeof(*l->percpu)) : NULL;
+	if (!l->percpu) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	progs[0] = l->skel->progs.handle_ingress;
 	progs[1] = l->skel->progs.handle_egress;
 	for (int i = 0; i < 2; i++) {
@@ -383,16 +391,30 @@ void loader_drain(struct loader *l, uint64_t stop_ns)
 	l->drain_until = 0;
 }
 
+/* One counter summed over the CPUs, in the buffer made at open: the
+ * capture loop asks for the ring buffer's drops on every round. */
+static uint64_t stat_sum(const struct loader *l, uint32_t which)
+{
+	uint64_t sum = 0;
+
+	if (!l->percpu ||
+	    bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.stats), &which,
+				l->percpu))
+		return 0;
+	for (int c = 0; c < l->ncpu; c++)
+		sum += l->percpu[c];
+	return sum;
+}
+
 bool loader_lossy(struct loader *l)
 {
-	uint64_t v[TW_STAT_RINGBUF_FULL + 1];
+	uint64_t drops = stat_sum(l, TW_STAT_RINGBUF_FULL);
 
-	loader_stats(l, v, TW_STAT_RINGBUF_FULL + 1);
-	if (v[TW_STAT_RINGBUF_FULL] > l->drops)
+	if (drops > l->drops)
 		l->lossy = true;
 	else if (l->emptied)
 		l->lossy = false;
-	l->drops = v[TW_STAT_RINGBUF_FULL];
+	l->drops = drops;
 	return l->lossy;
 }
 
@@ -422,25 +444,9 @@ void loader_decided(struct loader *l, const struct endpoint *client,
 
 void loader_stats(const struct loader *l, uint64_t *v, int n)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(l->skel->maps.stats);
-	uint64_t *per;
-
 	memset(v, 0, n * sizeof(*v));
-	if (ncpu <= 0)
-		return;
-	per = calloc(ncpu, sizeof(*per));
-	if (!per)
-		return;
-	for (int i = 0; i < n && i < TW_STAT__COUNT; i++) {
-		uint32_t key = i;
-
-		if (bpf_map_lookup_elem(fd, &key, per))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			v[i] += per[c];
-	}
-	free(per);
+	for (int i = 0; i < n && i < TW_STAT__COUNT; i++)
+		v[i] = stat_sum(l, i);
 }
 
 void loader_close(struct loader *l)
@@ -455,6 +461,7 @@ void loader_close(struct loader *l)
 	for (int i = 0; i < 3; i++)
 		bpf_link__destroy(l->links[i]);
 	tlswatch_bpf__destroy(l->skel);
+	free(l->percpu);
 	if (l->cgroup_fd >= 0)
 		close(l->cgroup_fd);
 	if (l->private_mount)
