@@ -272,7 +272,17 @@ static __always_inline __u64 wakeup(__u64 from, __u64 size)
 	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void send(struct tw_segment_event *ev, __u32 dlen,
+/* An event of the flow is lost: say so in the next, and leave the
+ * verdict to userspace, which may now lack what decides. */
+static __always_inline void flow_lost(struct tw_flow *f)
+{
+	if (f) {
+		f->lost = 1;
+		f->hs[1] |= TW_HS_NEVER;
+	}
+}
+
+static __always_inline bool send(struct tw_segment_event *ev, __u32 dlen,
 				 struct tw_flow *f)
 {
 	__u64 size;
@@ -282,18 +292,18 @@ static __always_inline void send(struct tw_segment_event *ev, __u32 dlen,
 		f->lost = 0;
 	}
 	if (dlen > TW_MAX_DATA)
-		return;
+		return false;
 	size = offsetof(struct tw_segment_event, data) + dlen;
 	if (bpf_ringbuf_output(&events, ev, size,
 			       wakeup(bpf_ringbuf_query(&events,
 							BPF_RB_AVAIL_DATA),
 				      size))) {
 		count(TW_STAT_RINGBUF_FULL);
-		if (f)
-			f->lost = 1;
-		return;
+		flow_lost(f);
+		return false;
 	}
 	count(TW_STAT_SEGMENTS);
+	return true;
 }
 
 /* Whether 1 <= *len <= max, in a form the 6.1 verifier (Debian 12's
@@ -361,6 +371,61 @@ static __always_inline void walk_lost(struct tw_flow *f, __u8 d,
 	count(TW_STAT_NOSYNC);
 }
 
+/* The first 8 bytes of a HelloRetryRequest's random (RFC 8446, 4.1.3),
+ * read little-endian. */
+#define HRR_RANDOM 0x11619ae574ad21cfULL
+
+/* A ServerHello's handshake type, length, version and 8 bytes of its
+ * random. */
+struct hello_head {
+	__u8 type, len[3], version[2];
+	__u64 random;
+} __attribute__((packed));
+
+/* Keep the handshake's progress (TW_HS_*) as record headers pass: type
+ * and length of one, whose body starts at payload offset body. */
+static __always_inline void note_record(struct __sk_buff *skb,
+					const struct pkt *p, struct tw_flow *f,
+					__u8 d, __u8 type, int rlen,
+					bool first, __u32 body)
+{
+	/* An AEAD-protected alert: 2 bytes, the inner type and a 16-byte
+	 * tag (8 for CCM_8). */
+	bool alert_sized = rlen == 19 || rlen == 11;
+
+	if (d == 1 && first) {
+		struct hello_head h;
+
+		/* TLS 1.3 after a HelloRetryRequest has a second hello, and
+		 * handshake records after ChangeCipherSpec that are no
+		 * Finished. Unreadable here: not decided here either. */
+		if (type != 22 || body + sizeof(h) > p->len ||
+		    bpf_skb_load_bytes(skb, p->off + body, &h, sizeof(h)) ||
+		    h.type != 2 || h.random == HRR_RANDOM)
+			f->hs[1] |= TW_HS_NEVER;
+	}
+	if (type == 20) {
+		f->hs[d] |= TW_HS_CCS;
+	} else if (type == 22) {
+		if (f->hs[d] & TW_HS_CCS)
+			f->hs[d] |= TW_HS_FIN;
+	} else if (type == 23) {
+		if (!alert_sized &&
+		    (d == 0 ? f->hs[1] & TW_HS_ENC : f->hs[0] & TW_HS_FLIGHT))
+			f->hs[d] |= TW_HS_FLIGHT;
+		f->hs[d] |= TW_HS_ENC;
+	}
+}
+
+/* Whether the handshake is over by what the walk has seen. */
+static __always_inline bool over(const struct tw_flow *f)
+{
+	return !(f->hs[1] & TW_HS_NEVER) && (f->seeded || f->fresh) &&
+	       !f->nosync[0] && !f->nosync[1] &&
+	       ((f->hs[0] & f->hs[1] & TW_HS_FIN) ||
+		(f->hs[1] & TW_HS_FLIGHT));
+}
+
 struct walk_ctx {
 	struct __sk_buff *skb;
 	const struct pkt *p;
@@ -416,6 +481,8 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 	rlen = record_len(hdr, f->walking[d] == 1);
 	if (rlen < 0)
 		goto lost;
+	note_record(c->skb, p, f, d, hdr[0], rlen, f->walking[d] == 1,
+		    off + take);
 	f->walking[d] = 2;
 	/* The next header is counted from this one's first byte. */
 	f->next_hdr[d] += take + rlen;
@@ -573,7 +640,7 @@ static __always_inline bool decided(struct tw_flow *f, const struct tw_key *k)
 		return true;
 	if (!bpf_map_lookup_elem(&done, k))
 		return false;
-	f->decided = 1;
+	f->decided = TW_DECIDED_MARK;
 	return true;
 }
 
@@ -600,11 +667,13 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 		return 1;
 	}
 	f = bpf_map_lookup_elem(&flows, &p.key);
-	if (!f) {
+	/* Data on a closed connection's 4-tuple is a new connection's. */
+	if (!f || f->closed) {
 		struct tw_flow init = {};
 
 		init.fresh = listener(skb);
-		bpf_map_update_elem(&flows, &p.key, &init, BPF_NOEXIST);
+		bpf_map_update_elem(&flows, &p.key, &init,
+				    f ? BPF_EXIST : BPF_NOEXIST);
 		f = bpf_map_lookup_elem(&flows, &p.key);
 		if (!f) {
 			count(TW_STAT_FLOW_FULL);
@@ -640,6 +709,7 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 			/* Once a hole is filled, next_hdr may point into bytes
 			 * already sent whole, and every later segment looks
 			 * ahead: bound what that costs. */
+			f->hs[1] |= TW_HS_NEVER;
 			if (++f->ahead[d] > TW_MAX_AHEAD) {
 				walk_lost(f, d, ev);
 				send(ev, 0, f);
@@ -694,6 +764,14 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 	if (!f->nosync[d] && (__s32)(f->next_hdr[d] - data_seq) >= 0 &&
 	    f->next_hdr[d] - data_seq < p.len)
 		walk_lost(f, d, ev);
+	/* The handshake is over: stop here rather than wait for userspace
+	 * to say so, by when a short connection has passed whole. */
+	if (over(f)) {
+		ev->flags |= TW_SEG_DECIDED;
+		if (send(ev, dlen, f))
+			f->decided = TW_DECIDED_HERE;
+		return 1;
+	}
 	send(ev, dlen, f);
 	return 1;
 }
@@ -732,7 +810,7 @@ static __always_inline void seed(struct sock *sk, const struct tw_key *key,
 		       (__u32)BPF_CORE_READ(tp, bytes_acked);
 	bpf_map_delete_elem(&done, key);
 	f = bpf_map_lookup_elem(&flows, key);
-	if (f && !f->seeded && f->walking[0] &&
+	if (f && !f->closed && !f->seeded && f->walking[0] &&
 	    f->first_seq[0] == *client_next) {
 		f->seeded = 1;
 		f->decided = 0;
@@ -805,14 +883,17 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 	if (newstate == TCP_ESTABLISHED)
 		seed(sk, &key, &client_next, &server_next);
 	f = bpf_map_lookup_elem(&flows, &key);
-	if (f && decided(f, &key) && newstate != TCP_CLOSE)
-		return 0;
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
+	/* Once decided, only the close is told, so that userspace can let
+	 * the connection go; and not even that when decided here, since
+	 * userspace let it go with the last segment (TW_SEG_DECIDED). */
+	if (f && decided(f, &key) &&
+	    (newstate != TCP_CLOSE || f->decided == TW_DECIDED_HERE))
+		ev = NULL;
+	else if (!(ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0))) {
 		count(TW_STAT_RINGBUF_FULL);
-		if (f)
-			f->lost = 1;
-	} else {
+		flow_lost(f);
+	}
+	if (ev) {
 		ev->type = TW_EV_STATE;
 		ev->flags = f && f->lost ? TW_SEG_LOST : 0;
 		ev->ts_ns = bpf_ktime_get_ns();
@@ -831,7 +912,12 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 				BPF_RB_AVAIL_DATA) - sizeof(*ev), sizeof(*ev)));
 	}
 	if (newstate == TCP_CLOSE) {
-		bpf_map_delete_elem(&flows, &key);
+		/* A decided flow stays, so that what follows the close is
+		 * not sent: the RST of an abortive close leaves after it. */
+		if (f && f->decided)
+			f->closed = 1;
+		else
+			bpf_map_delete_elem(&flows, &key);
 		bpf_map_delete_elem(&done, &key);
 	}
 	return 0;

@@ -58,6 +58,27 @@ enum tw_event_type {
 				 * place: no more of it will come */
 #define TW_SEG_FRESH 0x08	/* reached the listener: the connection is
 				 * being born (its established event follows) */
+#define TW_SEG_DECIDED 0x10	/* with this segment the handshake is over
+				 * by its record headers (see tw_flow.hs):
+				 * nothing more of the connection is sent
+				 * but its close, and userspace need not mark
+				 * it done */
+
+/* What the record walk has seen of each direction's handshake
+ * (tw_flow.hs), enough to tell when it is over without userspace: in
+ * TLS 1.2 when both sides have sent a handshake record (Finished) after
+ * their ChangeCipherSpec; in TLS 1.3 when the server sends an encrypted
+ * record that is no alert after the client's flight. The rules are
+ * userspace's (user/session.c), and only ever later than they. */
+#define TW_HS_CCS 0x01		/* a ChangeCipherSpec record */
+#define TW_HS_FIN 0x02		/* a handshake record after it */
+#define TW_HS_ENC 0x04		/* an application_data record */
+#define TW_HS_FLIGHT 0x08	/* client: one that is no alert, after the
+				 * server's; server: the same, after the
+				 * client's flight */
+#define TW_HS_NEVER 0x80	/* (in hs[1]) not decided here: events were
+				 * lost, a hole, a HelloRetryRequest, or a
+				 * connection not followed from its start */
 
 /* Addresses and ports as on the wire (network byte order). */
 struct tw_key {
@@ -69,7 +90,8 @@ struct tw_key {
 
 /* Per connection, kernel side. Created when the connection is
  * established, or by its first segment with payload (never by a SYN);
- * deleted when the socket closes. */
+ * deleted when the socket closes, unless decided (then marked closed, and
+ * left for the LRU to reuse). */
 struct tw_flow {
 	__u32 captured[2];	/* bytes sent in full, [0] client, [1] server */
 	__u32 next_hdr[2];	/* sequence number of the next record header */
@@ -85,13 +107,26 @@ struct tw_flow {
 				 * was established: the true starts */
 	__u8 fresh;		/* created by a segment that reached the
 				 * listener: a connection being born */
-	__u8 decided;		/* userspace has its outcome (copied from
-				 * the done map): stop */
+	__u8 decided;		/* stop: TW_DECIDED_MARK, userspace has its
+				 * outcome (copied from the done map), or
+				 * TW_DECIDED_HERE, by its record headers */
 	__u8 lost;		/* an event was dropped: say so in the next */
 	/* Only the client sends a PROXY header, so one of these, not [2]. */
 	__u8 proxy;		/* enum tw_proxy */
 	__u8 proxy_pos;		/* its bytes seen so far */
 	__u16 proxy_len;	/* v2: its length field, as its bytes pass */
+	__u8 hs[2];		/* TW_HS_*, [0] client, [1] server */
+	__u8 closed;		/* the socket is closed; kept, decided, so
+				 * that the segments that follow its close
+				 * (the RST of an abortive close) are not
+				 * sent either */
+	__u8 pad2;
+};
+
+enum tw_decided {
+	TW_DECIDED_NOT,
+	TW_DECIDED_MARK,
+	TW_DECIDED_HERE,
 };
 
 /* Segments sent whole past a hole before the walk gives up. */

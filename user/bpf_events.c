@@ -96,6 +96,7 @@ static void segment_event(struct flows *f, const struct tw_segment_event *ev,
 		seg.data = data + used;
 		seg.caplen = cap;
 		seg.len = end - off;
+		seg.final = last && (ev->flags & TW_SEG_DECIDED);
 		flows_segment(f, &seg);
 		used += cap;
 		at = off;

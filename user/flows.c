@@ -22,6 +22,7 @@ struct flow {
 				 * of the connection */
 	bool fin[2], rst;
 	bool gone;		/* the server's socket is closed */
+	bool final;		/* nothing more of it will be captured */
 	struct stream st[2];
 	struct session *sess;	/* NULL once done */
 	struct pktlog *log;	/* kept segments (-w), or NULL */
@@ -613,11 +614,17 @@ int flows_segment(void *fp, const struct segment *seg)
 		fl->rst = true;
 	if (seg->flags & TCPF_FIN)
 		fl->fin[side] = true;
+	/* No close will come to remove the marker of a final segment's
+	 * connection: it goes once reported. */
+	if (seg->final)
+		fl->final = true;
 	if (fl->done) {
-		if (fl->rst || (fl->fin[0] && fl->fin[1]))
+		if (fl->rst || fl->final || (fl->fin[0] && fl->fin[1]))
 			destroy(f, fl);
 		return 0;
 	}
+	if (seg->final)
+		fl->sess->final = true;
 	session_tick(fl->sess, seg->ts_us);
 	if (f->cfg.keep_packets)
 		keep(f, fl, seg, side == SIDE_CLIENT);
@@ -642,8 +649,11 @@ int flows_segment(void *fp, const struct segment *seg)
 			      seg->ts_us);
 	}
 	maybe_report(f, fl);
-	if (fl->done && (fl->rst || fl->gone || (fl->fin[0] && fl->fin[1])))
+	if (fl->done && (fl->rst || fl->gone || fl->final ||
+			 (fl->fin[0] && fl->fin[1])))
 		destroy(f, fl);
+	else if (seg->final)
+		f->st.final_undecided++;
 	return 0;
 }
 

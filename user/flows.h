@@ -52,6 +52,9 @@ struct flows_stats {
 				 * did not open with a ClientHello */
 	uint64_t orphans_dropped;	/* segments of a connection being born
 					 * whose start was never told */
+	uint64_t final_undecided;	/* connections whose last segment the
+					 * kernel sent (struct segment, final)
+					 * before they could be decided here */
 	struct stream_stats stream;	/* summed over finished streams */
 };
 

@@ -39,7 +39,7 @@ struct mark {
 /* Under load the ring buffer is read every BATCH_NS rather than on a
  * wakeup per event: one wakeup per batch, and events still reported
  * within a millisecond or two. */
-#define BATCH_NS 1000000
+#define BATCH_NS 10000000
 /* Events handed on per read at most: libbpf reads on for as long as
  * events come, and during a storm the main loop (summaries, metrics,
  * output) must still run. */

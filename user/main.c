@@ -619,7 +619,7 @@ static void on_report(void *ctx, const struct session *real)
 
 	/* A socket already gone needs no marking: its kernel state went with
 	 * it, and a mark would outlive it into the next connection. */
-	if (run->loader && !s->gone)
+	if (run->loader && !s->gone && !s->final)
 		loader_decided(run->loader, session_tcp_client(s), &s->server);
 	if (s->decided_ts > run->now)
 		run->now = s->decided_ts;
@@ -1013,6 +1013,9 @@ static void show_losses(struct run *run, const struct pcap_src_stats *ps)
 	loss(run, "orphan_segments",
 	     "segments of connections whose start never came",
 	     fs->orphans_dropped);
+	loss(run, "kernel_stopped_early",
+	     "connections the kernel stopped sending before their outcome was known",
+	     fs->final_undecided);
 	loss(run, "recovery_full",
 	     "failures settled early as unrecovered (recovery table full)",
 	     recovery_overflow(run->recovery));

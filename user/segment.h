@@ -41,6 +41,9 @@ struct segment {
 	uint32_t caplen;	/* bytes at data */
 	uint32_t len;		/* payload length on the wire, >= caplen: bytes
 				 * [caplen, len) exist but were not captured */
+	bool final;		/* live capture: the kernel saw the handshake
+				 * end with this segment, and sends nothing
+				 * more of the connection, its close included */
 };
 
 /* Sources push segments into a sink; a non-zero return stops the source. */

@@ -154,6 +154,8 @@ struct session {
 	uint64_t quiet_at;
 	bool reported;
 	bool gone;		/* the server's socket is closed */
+	bool final;		/* the kernel sends nothing more of it (see
+				 * struct segment) */
 	bool maybe_lost;	/* the ring buffer dropped events while this
 				 * connection was open: its close may be
 				 * among them */

@@ -742,7 +742,7 @@ static void decided(void **state)
 	assert_int_equal(send_seg(&c, SERVER, TCP_RST, NULL, 0), 0);
 	/* The program copied the mark into the flow: one lookup from now. */
 	assert_int_equal(flow_get(&c, &f), 0);
-	assert_int_equal(f.decided, 1);
+	assert_int_equal(f.decided, TW_DECIDED_MARK);
 }
 
 /* (9) IPv6: addresses whole in the key, the payload after 40 bytes. */
@@ -1138,6 +1138,178 @@ static void proxy_v2_longest(void **state)
 	assert_int_equal(stat(TW_STAT_NOSYNC), nosync);
 }
 
+/* (13) The handshake's end, told by record headers alone: the programs
+ * stop on their own, without waiting for userspace's mark. */
+
+/* A ServerHello record of len bytes: its handshake header, version, and
+ * a random that is a HelloRetryRequest's if hrr. */
+static void server_hello(struct stream *s, uint16_t len, bool hrr)
+{
+	static const uint8_t hrr_random[8] = {
+		0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11,
+	};
+	size_t at = rec(s, 22, len);
+	uint8_t *p = s->b + at + TW_HDR;
+
+	assert_true(len >= 38);
+	p[0] = 2;			/* ServerHello */
+	p[1] = 0;
+	put16(p + 2, len - 4);
+	p[4] = 3;			/* legacy version 1.2 */
+	p[5] = 3;
+	if (hrr)
+		memcpy(p + 6, hrr_random, sizeof(hrr_random));
+}
+
+/* A data segment of the next len bytes of s, which must give one event
+ * with these TW_SEG_ flags (the pieces are other cases' concern). */
+static void flagged(struct conn *c, int from, struct stream *s, size_t len,
+		    uint32_t flags)
+{
+	uint32_t seq = c->seq[from], ack = c->seq[!from];
+
+	assert_true(s->sent + len <= s->len);
+	assert_int_equal(send_seg(c, from, TCP_ACK | TCP_PSH, s->b + s->sent,
+				  len), 1);
+	check_head(0, c, from, seq, ack, len, TCP_ACK | TCP_PSH, flags);
+	s->sent += len;
+}
+
+/* Nothing more of a decided connection comes, its FIN and RST included. */
+static void silent_after(struct conn *c, struct stream *cs, struct stream *ss)
+{
+	struct tw_flow f;
+
+	rec(cs, 23, 300);
+	rec(ss, 23, 3000);
+	assert_int_equal(send_seg(c, CLIENT, TCP_ACK, cs->b + cs->sent, 305), 0);
+	assert_int_equal(send_seg(c, SERVER, TCP_ACK, ss->b + ss->sent, 3005),
+			 0);
+	assert_int_equal(send_seg(c, SERVER, TCP_FIN | TCP_ACK, NULL, 0), 0);
+	assert_int_equal(send_seg(c, CLIENT, TCP_RST, NULL, 0), 0);
+	assert_int_equal(flow_get(c, &f), 0);
+	assert_int_equal(f.decided, TW_DECIDED_HERE);
+}
+
+/* (13a) TLS 1.2: over once both sides have sent Finished (a handshake
+ * record after ChangeCipherSpec), whichever side is last. */
+static void tls12_over(void **state)
+{
+	for (int last = CLIENT; last <= SERVER; last++) {
+		struct conn c = conn_new(AF_INET, TLS_PORT);
+		struct stream cs = { .len = 0 }, ss = { .len = 0 };
+
+		(void)state;
+		seed(&c);
+		raw(&cs, hello, sizeof(hello));
+		flagged(&c, CLIENT, &cs, cs.len, 0);
+		server_hello(&ss, 70, false);
+		rec(&ss, 22, 900);	/* Certificate ... ServerHelloDone */
+		flagged(&c, SERVER, &ss, ss.len, 0);
+		if (last == SERVER) {
+			rec(&cs, 22, 70);	/* ClientKeyExchange */
+			rec(&cs, 20, 1);
+			rec(&cs, 22, 40);	/* Finished */
+			flagged(&c, CLIENT, &cs, cs.len - cs.sent, 0);
+			rec(&ss, 20, 1);
+			rec(&ss, 22, 40);
+			flagged(&c, SERVER, &ss, ss.len - ss.sent,
+				TW_SEG_DECIDED);
+		} else {
+			/* Resumed: the server's Finished first. */
+			rec(&ss, 20, 1);
+			rec(&ss, 22, 40);
+			flagged(&c, SERVER, &ss, ss.len - ss.sent, 0);
+			rec(&cs, 20, 1);
+			rec(&cs, 22, 40);
+			flagged(&c, CLIENT, &cs, cs.len - cs.sent,
+				TW_SEG_DECIDED);
+		}
+		silent_after(&c, &cs, &ss);
+	}
+}
+
+/* (13b) TLS 1.3: over when the server sends a record that is no alert
+ * after the client's flight; a lone alert-sized one (a refused client
+ * certificate) is not enough. */
+static void tls13_over(void **state)
+{
+	struct conn c = conn_new(AF_INET6, TLS_PORT);
+	struct stream cs = { .len = 0 }, ss = { .len = 0 };
+
+	(void)state;
+	seed(&c);
+	raw(&cs, hello, sizeof(hello));
+	flagged(&c, CLIENT, &cs, cs.len, 0);
+	server_hello(&ss, 118, false);
+	rec(&ss, 20, 1);
+	rec(&ss, 23, 900);	/* EncryptedExtensions ... Finished */
+	flagged(&c, SERVER, &ss, ss.len, 0);
+	rec(&cs, 20, 1);
+	rec(&cs, 23, 53);	/* Finished */
+	flagged(&c, CLIENT, &cs, cs.len - cs.sent, 0);
+	rec(&ss, 23, 19);	/* alert-sized */
+	flagged(&c, SERVER, &ss, ss.len - ss.sent, 0);
+	rec(&ss, 23, 250);	/* a ticket */
+	flagged(&c, SERVER, &ss, ss.len - ss.sent, TW_SEG_DECIDED);
+	silent_after(&c, &cs, &ss);
+}
+
+/* (13c) Not over: after a HelloRetryRequest (handshake records follow
+ * ChangeCipherSpec on both sides), an alert-sized client record where
+ * its Finished would be, and a connection not followed from its start. */
+static void not_over(void **state)
+{
+	struct conn c = conn_new(AF_INET, TLS_PORT);
+	struct stream cs = { .len = 0 }, ss = { .len = 0 };
+
+	(void)state;
+	seed(&c);
+	raw(&cs, hello, sizeof(hello));
+	flagged(&c, CLIENT, &cs, cs.len, 0);
+	server_hello(&ss, 80, true);
+	rec(&ss, 20, 1);
+	flagged(&c, SERVER, &ss, ss.len, 0);
+	rec(&cs, 20, 1);
+	raw(&cs, hello, sizeof(hello));
+	flagged(&c, CLIENT, &cs, cs.len - cs.sent, 0);
+	server_hello(&ss, 118, false);
+	rec(&ss, 23, 900);
+	flagged(&c, SERVER, &ss, ss.len - ss.sent, 0);
+	rec(&cs, 23, 53);
+	flagged(&c, CLIENT, &cs, cs.len - cs.sent, 0);
+	rec(&ss, 23, 250);
+	flagged(&c, SERVER, &ss, ss.len - ss.sent, 0);
+
+	c = conn_new(AF_INET, TLS_PORT);
+	cs = (struct stream){ .len = 0 };
+	ss = (struct stream){ .len = 0 };
+	seed(&c);
+	raw(&cs, hello, sizeof(hello));
+	flagged(&c, CLIENT, &cs, cs.len, 0);
+	server_hello(&ss, 118, false);
+	rec(&ss, 23, 900);
+	flagged(&c, SERVER, &ss, ss.len, 0);
+	rec(&cs, 23, 19);	/* the client's refusal, encrypted */
+	flagged(&c, CLIENT, &cs, cs.len - cs.sent, 0);
+	rec(&ss, 23, 250);
+	flagged(&c, SERVER, &ss, ss.len - ss.sent, 0);
+
+	/* Unseeded: the state tracepoint never saw it open. */
+	c = conn_new(AF_INET, TLS_PORT);
+	cs = (struct stream){ .len = 0 };
+	ss = (struct stream){ .len = 0 };
+	raw(&cs, hello, sizeof(hello));
+	flagged(&c, CLIENT, &cs, cs.len, 0);
+	server_hello(&ss, 70, false);
+	rec(&ss, 20, 1);
+	rec(&ss, 22, 40);
+	flagged(&c, SERVER, &ss, ss.len, 0);
+	rec(&cs, 20, 1);
+	rec(&cs, 22, 40);
+	flagged(&c, CLIENT, &cs, cs.len - cs.sent, 0);
+}
+
 /* Opens and loads the programs watching TLS_PORT and PROXY_PORT with this
  * budget, and
  * a ring buffer on their events. */
@@ -1204,6 +1376,9 @@ int main(void)
 		cmocka_unit_test(proxy_on_other_port),
 		cmocka_unit_test(proxy_v1_too_long),
 		cmocka_unit_test(proxy_v2_longest),
+		cmocka_unit_test(tls12_over),
+		cmocka_unit_test(tls13_over),
+		cmocka_unit_test(not_over),
 	};
 	int rc;
 
