@@ -48,14 +48,16 @@ struct mark {
 #define BATCH_MAX 4096
 /* What on_ring returns to stop a read there; no error of libbpf's. */
 #define BATCH_STOP (-ECANCELED)
-/* The ring buffer, set here over the 8 MiB the BPF object declares: a
- * failed connection takes about 1.3 KiB of events (hello, alert, close,
- * states), so 32 MiB hold some 25,000, the events of a 2.5 s stall of
- * the reader at 10,000 failures a second, or of a burst. Kernel memory,
- * allocated once. */
-#define RINGBUF_BYTES (32u << 20)
-/* How long reading what is left at the stop may take at most: 32 MiB of
- * events take about a second. */
+/* The ring buffer, set here under the 8 MiB the BPF object declares. A
+ * failed connection takes about 1.5 KiB of events (hello, alert, close,
+ * states), so 4 MiB hold some 2,800: a 140 ms stall of the reader at
+ * 20,000 failures a second, where it reads every 10 ms. Larger costs
+ * every event more: the programs write where the reader has long left,
+ * cold in the caches, and bench/overhead.sh measured 8.5 us more CPU per
+ * handshake with 32 MiB than with 4. Kernel memory, allocated once. */
+#define RINGBUF_BYTES (4u << 20)
+/* How long reading what is left at the stop may take at most: a full
+ * ring takes a fraction of a second, unless its events keep coming. */
 #define DRAIN_MAX_NS (10ull * 1000000000)
 
 struct loader {
