@@ -788,6 +788,15 @@ int handle_egress(struct __sk_buff *skb)
 	return handle(skb, false);
 }
 
+/* Userspace's mark of the connection, if any: a lookup first, as
+ * deleting takes the bucket's lock even when there is nothing to
+ * delete, and most connections have no mark. */
+static __always_inline void forget_mark(const struct tw_key *key)
+{
+	if (bpf_map_lookup_elem(&done, key))
+		bpf_map_delete_elem(&done, key);
+}
+
 /* A connection is established: the true start of both directions, from
  * the socket (less what it already received or had acknowledged, for
  * data that came with the SYN), so that the walk starts right however
@@ -808,7 +817,7 @@ static __always_inline void seed(struct sock *sk, const struct tw_key *key,
 		       (__u32)BPF_CORE_READ(tp, bytes_received);
 	*server_next = BPF_CORE_READ(tp, snd_una) -
 		       (__u32)BPF_CORE_READ(tp, bytes_acked);
-	bpf_map_delete_elem(&done, key);
+	forget_mark(key);
 	f = bpf_map_lookup_elem(&flows, key);
 	if (f && !f->closed && !f->seeded && f->walking[0] &&
 	    f->first_seq[0] == *client_next) {
@@ -918,7 +927,7 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 			f->closed = 1;
 		else
 			bpf_map_delete_elem(&flows, &key);
-		bpf_map_delete_elem(&done, &key);
+		forget_mark(&key);
 	}
 	return 0;
 }
