@@ -281,6 +281,44 @@ else
 	head -n 40 "$tmp/diff"
 fi
 
+# The kernel ends a connection's capture itself once its record headers
+# show the handshake over: two downloads of 2 MiB (TLS 1.3, then 1.2)
+# cost their handshake's segments (hello, server flight, client flight,
+# server's Finished or first record after the client's: 4 each), not an
+# event per record or per segment of the body, nor their closes.
+mkdir "$tmp/www"
+head -c 2M /dev/urandom >"$tmp/www/big.bin"
+(cd "$tmp/www" && exec timeout 30 openssl s_server -accept 127.0.0.1:18442 \
+	-cert "$tmp/v6cert.pem" -key "$tmp/v6key.pem" -WWW -naccept 2 \
+	>/dev/null 2>&1 </dev/null) &
+srv=$!
+"$bin" -p 18442 --json -a -v >"$tmp/kd.jsonl" 2>"$tmp/kd.err" &
+kd=$!
+for _ in $(seq 100); do
+	grep -q "^tlswatch: now running" "$tmp/kd.err" &&
+		[ -n "$(ss -Hltn "( sport = :18442 )")" ] && break
+	sleep 0.1
+done
+got=
+for v in 1.3 1.2; do
+	got="$got $(curl -sk --tlsv$v --tls-max $v https://127.0.0.1:18442/big.bin \
+		-o /dev/null -w '%{size_download}')"
+done
+sleep 0.2
+kill -TERM $kd
+wait $kd
+wait $srv 2>/dev/null
+nseg=$(sed -n 's/^kernel segment events: //p' "$tmp/kd.err")
+est=$(jq -r 'select(.event == "connection") | [.outcome, .server_hello.version] | tostring' \
+	"$tmp/kd.jsonl" | sort | paste -sd' ' -)
+if [ "$got" = " 2097152 2097152" ] && [ "${nseg:-99}" -le 8 ] &&
+	[ "$est" = '["established","TLS 1.2"] ["established","TLS 1.3"]' ] &&
+	! grep -q "stopped sending" "$tmp/kd.err"; then
+	ok "the kernel ends capture at the handshake's end: 2 downloads of 2 MiB, $nseg segment events"
+else
+	ko "kernel decision: downloads$got, $nseg segment events (at most 8), records $est; $(cat "$tmp/kd.err")"
+fi
+
 # The process around the capture.
 out=$("$bin" --check 2>&1)
 if [ $? -eq 0 ] && grep -q "^programs: *load" <<<"$out" &&
