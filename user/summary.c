@@ -13,8 +13,8 @@
 
 struct client_count {
 	struct endpoint ip;	/* port zero */
-	bool used;
 	uint32_t failed, recovered, harmless;
+	uint32_t nreal;		/* the sum of real[] */
 	uint32_t reasons[REASON__COUNT];
 	/* Failures neither recovered nor harmless, by diagnosis. */
 	uint32_t real[DIAG__COUNT];
@@ -26,7 +26,6 @@ struct client_count {
 };
 
 struct fp_count {
-	bool used;
 	char ja4[40];
 	uint32_t failed;
 	uint16_t max_version;
@@ -34,7 +33,9 @@ struct fp_count {
 };
 
 #define MAX_LOSSES 24
-/* Twice the entries, so that probing stays short when full. */
+/* Twice the entries, so that probing stays short when full. The tables
+ * hold indices (plus one; zero is free) into dense arrays of the entries,
+ * so that a summary reads only the entries in use, not the tables. */
 #define TABLE_SIZE (2 * SUMMARY_MAX_CLIENTS)
 #define FP_TABLE_SIZE (2 * SUMMARY_MAX_FINGERPRINTS)
 
@@ -52,9 +53,11 @@ struct summary {
 	uint64_t recovered, harmless;
 	uint64_t pending;	/* fallback probes waiting for their retry */
 	uint64_t pending_all;	/* failures in their recovery window */
-	struct client_count *clients;	/* open addressing */
+	uint32_t *client_slots;		/* open addressing */
+	struct client_count *clients;	/* nclients used */
 	uint32_t nclients;
 	uint64_t other_failed;		/* clients beyond the table */
+	uint32_t *fp_slots;
 	struct fp_count *fps;
 	uint32_t nfps;
 	uint64_t other_fp_failed;
@@ -78,10 +81,13 @@ struct summary *summary_new(const struct profiles *profiles,
 	if (getrandom(&sm->seed, sizeof(sm->seed), GRND_NONBLOCK) !=
 	    sizeof(sm->seed))
 		sm->seed = 0x9e3779b9;
-	sm->clients = calloc(TABLE_SIZE, sizeof(*sm->clients));
-	sm->fps = calloc(FP_TABLE_SIZE, sizeof(*sm->fps));
+	sm->client_slots = calloc(TABLE_SIZE, sizeof(*sm->client_slots));
+	sm->clients = calloc(SUMMARY_MAX_CLIENTS, sizeof(*sm->clients));
+	sm->fp_slots = calloc(FP_TABLE_SIZE, sizeof(*sm->fp_slots));
+	sm->fps = calloc(SUMMARY_MAX_FINGERPRINTS, sizeof(*sm->fps));
 	sm->cipher_tally = calloc(65536, sizeof(*sm->cipher_tally));
-	if (!sm->clients || !sm->fps || !sm->cipher_tally) {
+	if (!sm->client_slots || !sm->clients || !sm->fp_slots || !sm->fps ||
+	    !sm->cipher_tally) {
 		summary_free(sm);
 		return NULL;
 	}
@@ -101,16 +107,18 @@ static struct client_count *client(struct summary *sm,
 	key.port = 0;
 	h = seeded_hash(sm->seed, key.addr, 16);
 	for (uint32_t i = 0; i < MAX_PROBE; i++) {
-		struct client_count *c = &sm->clients[(h + i) % TABLE_SIZE];
+		uint32_t *slot = &sm->client_slots[(h + i) % TABLE_SIZE];
+		struct client_count *c;
 
-		if (!c->used) {
+		if (!*slot) {
 			if (!create || sm->nclients >= SUMMARY_MAX_CLIENTS)
 				return NULL;
-			c->used = true;
+			c = &sm->clients[sm->nclients++];
+			*slot = sm->nclients;
 			c->ip = key;
-			sm->nclients++;
 			return c;
 		}
+		c = &sm->clients[*slot - 1];
 		if (memcmp(&c->ip, &key, sizeof(key)) == 0)
 			return c;
 	}
@@ -123,16 +131,19 @@ static void add_fingerprint(struct summary *sm, const struct session *s,
 	uint32_t h = seeded_hash(sm->seed, ja4, strlen(ja4));
 
 	for (uint32_t i = 0; i < MAX_PROBE; i++) {
-		struct fp_count *f = &sm->fps[(h + i) % FP_TABLE_SIZE];
+		uint32_t *slot = &sm->fp_slots[(h + i) % FP_TABLE_SIZE];
+		struct fp_count *f;
 
-		if (!f->used) {
+		if (!*slot) {
 			if (sm->nfps >= SUMMARY_MAX_FINGERPRINTS)
 				break;
-			f->used = true;
+			f = &sm->fps[sm->nfps++];
+			*slot = sm->nfps;
 			snprintf(f->ja4, sizeof(f->ja4), "%s", ja4);
-			sm->nfps++;
-		} else if (strcmp(f->ja4, ja4) != 0) {
-			continue;
+		} else {
+			f = &sm->fps[*slot - 1];
+			if (strcmp(f->ja4, ja4) != 0)
+				continue;
 		}
 		f->failed++;
 		if (s->ch->version > f->max_version)
@@ -184,6 +195,7 @@ void summary_add(struct summary *sm, const struct session *s,
 		return;
 	}
 	c->real[d->code]++;
+	c->nreal++;
 	c->code = d->code;
 	c->port = s->server.port;
 	c->max_version = s->ch ? hello_max_version(s->ch) : 0;
@@ -215,6 +227,7 @@ void summary_settled(struct summary *sm, const struct pending_failure *f,
 			c->harmless--;
 	} else if (c->real[f->code]) {
 		c->real[f->code]--;
+		c->nreal--;
 	}
 }
 
@@ -232,19 +245,12 @@ void summary_loss(struct summary *sm, const char *what, uint64_t n)
 	}
 }
 
-static uint32_t real_total(const struct client_count *c)
-{
-	uint32_t n = 0;
-
-	for (int i = 0; i < DIAG__COUNT; i++)
-		n += c->real[i];
-	return n;
-}
-
+/* Rankings: most failures first, then by address (or fingerprint). Each
+ * is a total order, so the first entries do not depend on the order in
+ * which the entries were met, and only those first ones are kept. */
 static int by_failed(const void *a, const void *b)
 {
-	const struct client_count *x = *(struct client_count *const *)a;
-	const struct client_count *y = *(struct client_count *const *)b;
+	const struct client_count *x = a, *y = b;
 
 	if (x->failed != y->failed)
 		return x->failed > y->failed ? -1 : 1;
@@ -253,57 +259,64 @@ static int by_failed(const void *a, const void *b)
 
 static int by_real(const void *a, const void *b)
 {
-	const struct client_count *x = *(struct client_count *const *)a;
-	const struct client_count *y = *(struct client_count *const *)b;
-	uint32_t rx = real_total(x), ry = real_total(y);
+	const struct client_count *x = a, *y = b;
 
-	if (rx != ry)
-		return rx > ry ? -1 : 1;
+	if (x->nreal != y->nreal)
+		return x->nreal > y->nreal ? -1 : 1;
 	return memcmp(&x->ip, &y->ip, sizeof(x->ip));
 }
 
 static int by_fp(const void *a, const void *b)
 {
-	const struct fp_count *x = *(struct fp_count *const *)a;
-	const struct fp_count *y = *(struct fp_count *const *)b;
+	const struct fp_count *x = a, *y = b;
 
 	if (x->failed != y->failed)
 		return x->failed > y->failed ? -1 : 1;
 	return strcmp(x->ja4, y->ja4);
 }
 
-/* The used entries of the client table, filtered and sorted; *n set. */
-static struct client_count **clients_sorted(const struct summary *sm,
-					    bool real_only, uint32_t *n)
+/* Puts e among top[0..*k), the first SUMMARY_TOP entries under cmp met so
+ * far, in order. */
+static void top_insert(const void **top, uint32_t *k, const void *e,
+		       int (*cmp)(const void *, const void *))
 {
-	struct client_count **v = calloc(sm->nclients ? sm->nclients : 1,
-					 sizeof(*v));
+	uint32_t i = *k;
 
-	*n = 0;
-	if (!v)
-		return NULL;
-	for (uint32_t i = 0; i < TABLE_SIZE; i++) {
-		struct client_count *c = &sm->clients[i];
-
-		if (c->used && c->failed && (!real_only || real_total(c)))
-			v[(*n)++] = c;
+	if (i == SUMMARY_TOP) {
+		if (cmp(e, top[i - 1]) >= 0)
+			return;
+		i--;
+	} else {
+		(*k)++;
 	}
-	qsort(v, *n, sizeof(*v), real_only ? by_real : by_failed);
-	return v;
+	for (; i > 0 && cmp(e, top[i - 1]) < 0; i--)
+		top[i] = top[i - 1];
+	top[i] = e;
 }
 
-static struct fp_count **fps_sorted(const struct summary *sm, uint32_t *n)
+/* The clients that failed, the first ones by failures in top[0..*k);
+ * returns how many failed. */
+static uint32_t top_clients(const struct summary *sm, const void **top,
+			    uint32_t *k)
 {
-	struct fp_count **v = calloc(sm->nfps ? sm->nfps : 1, sizeof(*v));
+	uint32_t n = 0;
 
-	*n = 0;
-	if (!v)
-		return NULL;
-	for (uint32_t i = 0; i < FP_TABLE_SIZE; i++)
-		if (sm->fps[i].used)
-			v[(*n)++] = &sm->fps[i];
-	qsort(v, *n, sizeof(*v), by_fp);
-	return v;
+	*k = 0;
+	for (uint32_t i = 0; i < sm->nclients; i++)
+		if (sm->clients[i].failed) {
+			n++;
+			top_insert(top, k, &sm->clients[i], by_failed);
+		}
+	return n;
+}
+
+static uint32_t top_fps(const struct summary *sm, const void **top,
+			uint32_t *k)
+{
+	*k = 0;
+	for (uint32_t i = 0; i < sm->nfps; i++)
+		top_insert(top, k, &sm->fps[i], by_fp);
+	return sm->nfps;
 }
 
 /* "server_alert 3, client_closed 1" */
@@ -401,28 +414,74 @@ static void addf(char *buf, size_t len, size_t *off, const char *fmt, ...)
 		*off += (size_t)n < len - *off ? (size_t)n : len - *off - 1;
 }
 
-/* Server changes that would let the locked-out clients in. */
-static void changes(const struct summary *sm, struct client_count **lock,
-		    uint32_t n, char *buf, size_t len, size_t *off)
+/* Scanners (nmap ssl-enum-ciphers, certificate checkers) close after the
+ * server's flight over and over; users' clients hardly ever do. */
+#define SCANNER_PROBES 3
+
+static bool scanner(const struct client_count *c)
 {
+	return c->harmless >= SCANNER_PROBES;
+}
+
+/* A client with real failures that is not a scanner. */
+static bool locked_out(const struct client_count *c)
+{
+	return c->failed && c->nreal && !scanner(c);
+}
+
+/* Server changes that would let the locked-out clients in. Where clients
+ * differ in the port they name, the one ranked first by real failures
+ * (by_real) speaks for the highest minimum version, the one ranked last
+ * for each highest version. */
+static void changes(const struct summary *sm, char *buf, size_t len,
+		    size_t *off)
+{
+	static const uint16_t vs[7] = {
+		0, TLS_V_SSL2, TLS_V_SSL3, TLS_V_TLS10, TLS_V_TLS11,
+		TLS_V_TLS12, TLS_V_TLS13,
+	};
 	uint32_t per[DIAG__COUNT] = { 0 };
+	const struct client_count *high = NULL, *low[7] = { NULL };
+	uint32_t low_n[7] = { 0 };
 	uint16_t high_port = 0, high_v = 0;
 	uint32_t best = 0, best_n = 0;
 	bool any = false, learnt = false;
 	char v[8];
 
-	for (uint32_t i = 0; i < n; i++) {
-		struct client_count *c = lock[i];
+	for (uint32_t i = 0; i < sm->nclients; i++) {
+		const struct client_count *c = &sm->clients[i];
+		uint16_t lo, hi;
 
+		if (!locked_out(c))
+			continue;
 		per[c->code]++;
-		if (c->code == DIAG_VERSION_TOO_HIGH && c->min_version > high_v) {
-			high_v = c->min_version;
-			high_port = c->port;
-		}
+		if (c->code == DIAG_VERSION_TOO_HIGH && c->min_version &&
+		    (!high || c->min_version > high->min_version ||
+		     (c->min_version == high->min_version &&
+		      by_real(c, high) < 0)))
+			high = c;
+		if (c->code == DIAG_VERSION_TOO_LOW)
+			for (int k = 0; k < 7; k++)
+				if (c->max_version == vs[k]) {
+					low_n[k]++;
+					if (!low[k] || by_real(c, low[k]) > 0)
+						low[k] = c;
+					break;
+				}
+		/* A cipher to name only where the port's own choices were
+		 * seen: otherwise the server may already have it, and
+		 * something else refused the hello. */
+		if (c->code == DIAG_NO_SHARED_CIPHER && !learnt &&
+		    profiles_version_range(sm->profiles, c->port, &lo, &hi))
+			learnt = true;
+	}
+	if (high) {
+		high_v = high->min_version;
+		high_port = high->port;
 	}
 	/* The cipher most of them offer, among those a server may enable:
 	 * advice to enable a NULL or export suite would be worse than none. */
-	for (uint32_t k = 0; k < 65536; k++)
+	for (uint32_t k = 0; per[DIAG_NO_SHARED_CIPHER] && k < 65536; k++)
 		if (sm->cipher_tally[k] > best_n && k != TLS_CIPHER_FALLBACK_SCSV &&
 		    k != TLS_CIPHER_EMPTY_RENEGOTIATION_INFO_SCSV &&
 		    !tls_is_grease(k) && !tls_cipher_weak(k)) {
@@ -438,19 +497,8 @@ static void changes(const struct summary *sm, struct client_count **lock,
 	 * lets in those clients and every newer one. SSL 2.0 and 3.0 are
 	 * broken beyond configuration: only the clients can change. */
 	for (int k = 6; k >= 0; k--) {
-		static const uint16_t vs[7] = {
-			0, TLS_V_SSL2, TLS_V_SSL3, TLS_V_TLS10, TLS_V_TLS11,
-			TLS_V_TLS12, TLS_V_TLS13,
-		};
-		uint32_t cnt = 0;
-		uint16_t port = 0;
+		uint32_t cnt = low_n[k];
 
-		for (uint32_t i = 0; i < n; i++)
-			if (lock[i]->code == DIAG_VERSION_TOO_LOW &&
-			    lock[i]->max_version == vs[k]) {
-				cnt++;
-				port = lock[i]->port;
-			}
 		if (!cnt)
 			continue;
 		if (vs[k] <= TLS_V_SSL3)
@@ -458,7 +506,7 @@ static void changes(const struct summary *sm, struct client_count **lock,
 			       cnt, cnt == 1 ? "" : "s", tls_version_str(vs[k], v));
 		else
 			CHANGE("allow %s on port %u (%u client%s; it weakens security, so upgrading them is better)",
-			       tls_version_str(vs[k], v), port, cnt,
+			       tls_version_str(vs[k], v), low[k]->port, cnt,
 			       cnt == 1 ? "" : "s");
 	}
 	if (per[DIAG_VERSION_TOO_HIGH])
@@ -466,16 +514,6 @@ static void changes(const struct summary *sm, struct client_count **lock,
 		       tls_version_str(high_v, v), high_port,
 		       per[DIAG_VERSION_TOO_HIGH],
 		       per[DIAG_VERSION_TOO_HIGH] == 1 ? "" : "s");
-	/* A cipher to name only where the port's own choices were seen:
-	 * otherwise the server may already have it, and something else
-	 * refused the hello. */
-	for (uint32_t i = 0; i < n; i++) {
-		uint16_t lo, hi;
-
-		if (lock[i]->code == DIAG_NO_SHARED_CIPHER &&
-		    profiles_version_range(sm->profiles, lock[i]->port, &lo, &hi))
-			learnt = true;
-	}
 	if (per[DIAG_NO_SHARED_CIPHER] && best_n && !learnt)
 		CHANGE("compare the ciphers they offer with the server's list (%u client%s)",
 		       per[DIAG_NO_SHARED_CIPHER],
@@ -516,15 +554,6 @@ static void changes(const struct summary *sm, struct client_count **lock,
 		addf(buf, len, off, ".");
 }
 
-/* Scanners (nmap ssl-enum-ciphers, certificate checkers) close after the
- * server's flight over and over; users' clients hardly ever do. */
-#define SCANNER_PROBES 3
-
-static bool scanner(const struct client_count *c)
-{
-	return c->harmless >= SCANNER_PROBES;
-}
-
 /* The verdict, in sentences; sep goes between client entries. */
 static void verdict(const struct summary *sm, char *buf, size_t len,
 		    const char *sep)
@@ -532,7 +561,7 @@ static void verdict(const struct summary *sm, char *buf, size_t len,
 	uint64_t failed = sm->outcomes[OUTCOME_FAILED];
 	uint64_t fb = sm->diag_recovered[DIAG_FALLBACK_PROBE];
 	uint64_t harmless = sm->recovered + sm->harmless, real, scan = 0;
-	struct client_count **lock;
+	const void *top[SUMMARY_TOP];
 	uint32_t n = 0, nscan = 0, k = 0;
 	size_t off = 0;
 	char ip[64], why[128];
@@ -545,16 +574,19 @@ static void verdict(const struct summary *sm, char *buf, size_t len,
 	/* A client that also closed after the server's flight again and
 	 * again is a scanner: its refused hellos probe what the server
 	 * takes, they lock no user out. */
-	lock = clients_sorted(sm, true, &n);
-	for (uint32_t i = 0; lock && i < n; i++) {
-		if (scanner(lock[i])) {
-			scan += real_total(lock[i]);
+	for (uint32_t i = 0; i < sm->nclients; i++) {
+		const struct client_count *c = &sm->clients[i];
+
+		if (!c->failed || !c->nreal)
+			continue;
+		if (scanner(c)) {
+			scan += c->nreal;
 			nscan++;
 		} else {
-			lock[k++] = lock[i];
+			n++;
+			top_insert(top, &k, c, by_real);
 		}
 	}
-	n = k;
 	harmless += scan;
 	real = failed > harmless ? failed - harmless : 0;
 	addf(buf, len, &off, "%llu of %llu failures (%llu%%) are harmless",
@@ -591,30 +623,29 @@ static void verdict(const struct summary *sm, char *buf, size_t len,
 		addf(buf, len, &off, " %llu fallback probe%s still wait%s for a retry.",
 		     (unsigned long long)sm->pending, sm->pending == 1 ? "" : "s",
 		     sm->pending == 1 ? "s" : "");
-	if (!real || !lock || !n) {
+	if (!real || !n) {
 		if (real)
 			addf(buf, len, &off, " %llu failure%s from clients not tracked one by one.",
 			     (unsigned long long)real, real == 1 ? "" : "s");
 		else
 			addf(buf, len, &off, " No client is locked out.");
-		free(lock);
 		return;
 	}
 	addf(buf, len, &off, " Locked out: %u client%s with %llu failure%s:",
 	     n, n == 1 ? "" : "s", (unsigned long long)real,
 	     real == 1 ? "" : "s");
-	for (uint32_t i = 0; i < n && i < SUMMARY_TOP; i++) {
-		client_why(sm, lock[i], why, sizeof(why));
+	for (uint32_t i = 0; i < k; i++) {
+		const struct client_count *c = top[i];
+
+		client_why(sm, c, why, sizeof(why));
 		addf(buf, len, &off, "%s%s%s (%u failure%s: %s)", i ? ";" : "", sep,
-		     endpoint_ip(&lock[i]->ip, ip, sizeof(ip)),
-		     real_total(lock[i]), real_total(lock[i]) == 1 ? "" : "s",
-		     why);
+		     endpoint_ip(&c->ip, ip, sizeof(ip)),
+		     c->nreal, c->nreal == 1 ? "" : "s", why);
 	}
 	if (n > SUMMARY_TOP)
 		addf(buf, len, &off, "%sand %u more", sep, n - SUMMARY_TOP);
 	addf(buf, len, &off, ".");
-	changes(sm, lock, n, buf, len, &off);
-	free(lock);
+	changes(sm, buf, len, &off);
 }
 
 #define VERDICT_LEN 4096
@@ -622,9 +653,8 @@ static void verdict(const struct summary *sm, char *buf, size_t len,
 void summary_print(const struct summary *sm, FILE *out)
 {
 	uint64_t total = 0;
-	struct client_count **top;
-	struct fp_count **fps;
-	uint32_t n = 0;
+	const void *top[SUMMARY_TOP];
+	uint32_t n, k;
 	char mix[512], ip[64], v[8], *text;
 
 	for (int o = 1; o < OUTCOME__COUNT; o++)
@@ -664,14 +694,16 @@ void summary_print(const struct summary *sm, FILE *out)
 					(unsigned long long)sm->diag_recovered[c]);
 	}
 
-	top = clients_sorted(sm, false, &n);
+	n = top_clients(sm, top, &k);
 	if (n)
 		fprintf(out, "top clients by failures:          failed  recovered\n");
-	for (uint32_t i = 0; top && i < n && i < SUMMARY_TOP; i++) {
-		reason_mix(top[i]->reasons, mix, sizeof(mix));
+	for (uint32_t i = 0; i < k; i++) {
+		const struct client_count *c = top[i];
+
+		reason_mix(c->reasons, mix, sizeof(mix));
 		fprintf(out, "  %-30s %8u %10u  %s\n",
-			endpoint_ip(&top[i]->ip, ip, sizeof(ip)),
-			top[i]->failed, top[i]->recovered, mix);
+			endpoint_ip(&c->ip, ip, sizeof(ip)),
+			c->failed, c->recovered, mix);
 	}
 	if (n > SUMMARY_TOP)
 		fprintf(out, "  (%u more client%s)\n", n - SUMMARY_TOP,
@@ -680,16 +712,16 @@ void summary_print(const struct summary *sm, FILE *out)
 		fprintf(out, "  %llu failures from clients beyond the first %u\n",
 			(unsigned long long)sm->other_failed,
 			SUMMARY_MAX_CLIENTS);
-	free(top);
 
-	fps = fps_sorted(sm, &n);
-	if (n)
+	if (top_fps(sm, top, &k))
 		fprintf(out, "top failing fingerprints (JA4):     failed  offers\n");
-	for (uint32_t i = 0; fps && i < n && i < SUMMARY_TOP; i++)
-		fprintf(out, "  %-36s %6u  up to %s%s%s\n", fps[i]->ja4,
-			fps[i]->failed, tls_version_str(fps[i]->max_version, v),
-			fps[i]->sni[0] ? ", SNI " : "", fps[i]->sni);
-	free(fps);
+	for (uint32_t i = 0; i < k; i++) {
+		const struct fp_count *f = top[i];
+
+		fprintf(out, "  %-36s %6u  up to %s%s%s\n", f->ja4,
+			f->failed, tls_version_str(f->max_version, v),
+			f->sni[0] ? ", SNI " : "", f->sni);
+	}
 
 	for (int i = 0; i < sm->nlosses; i++)
 		if (sm->losses[i].n)
@@ -707,9 +739,8 @@ void summary_print(const struct summary *sm, FILE *out)
 void summary_json(const struct summary *sm, struct json *j, uint64_t ts,
 		  bool final)
 {
-	struct client_count **top;
-	struct fp_count **fps;
-	uint32_t n = 0;
+	const void *top[SUMMARY_TOP];
+	uint32_t k;
 	char t[40], ip[64], v[8], *text;
 	uint64_t total = 0;
 
@@ -750,38 +781,40 @@ void summary_json(const struct summary *sm, struct json *j, uint64_t ts,
 	}
 	json_object_end(j);
 
-	top = clients_sorted(sm, false, &n);
+	top_clients(sm, top, &k);
 	json_array_begin(j, "clients");
-	for (uint32_t i = 0; top && i < n && i < SUMMARY_TOP; i++) {
+	for (uint32_t i = 0; i < k; i++) {
+		const struct client_count *c = top[i];
+
 		json_object_begin(j, NULL);
-		json_string(j, "ip", endpoint_ip(&top[i]->ip, ip, sizeof(ip)));
-		json_uint(j, "failed", top[i]->failed);
-		json_uint(j, "recovered", top[i]->recovered);
+		json_string(j, "ip", endpoint_ip(&c->ip, ip, sizeof(ip)));
+		json_uint(j, "failed", c->failed);
+		json_uint(j, "recovered", c->recovered);
 		json_object_begin(j, "reasons");
 		for (int r = 1; r < REASON__COUNT; r++)
-			if (top[i]->reasons[r])
-				json_uint(j, reason_name(r), top[i]->reasons[r]);
+			if (c->reasons[r])
+				json_uint(j, reason_name(r), c->reasons[r]);
 		json_object_end(j);
 		json_object_end(j);
 	}
 	json_array_end(j);
-	free(top);
 
-	fps = fps_sorted(sm, &n);
+	top_fps(sm, top, &k);
 	json_array_begin(j, "fingerprints");
-	for (uint32_t i = 0; fps && i < n && i < SUMMARY_TOP; i++) {
+	for (uint32_t i = 0; i < k; i++) {
+		const struct fp_count *f = top[i];
+
 		json_object_begin(j, NULL);
-		json_string(j, "ja4", fps[i]->ja4);
-		json_uint(j, "failed", fps[i]->failed);
-		json_string(j, "version", tls_version_str(fps[i]->max_version, v));
-		if (fps[i]->sni[0])
-			json_string(j, "sni", fps[i]->sni);
+		json_string(j, "ja4", f->ja4);
+		json_uint(j, "failed", f->failed);
+		json_string(j, "version", tls_version_str(f->max_version, v));
+		if (f->sni[0])
+			json_string(j, "sni", f->sni);
 		else
 			json_null(j, "sni");
 		json_object_end(j);
 	}
 	json_array_end(j);
-	free(fps);
 
 	json_object_begin(j, "losses");
 	for (int i = 0; i < sm->nlosses; i++)
@@ -801,7 +834,9 @@ void summary_free(struct summary *sm)
 {
 	if (!sm)
 		return;
+	free(sm->client_slots);
 	free(sm->clients);
+	free(sm->fp_slots);
 	free(sm->fps);
 	free(sm->cipher_tally);
 	free(sm);
