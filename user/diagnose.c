@@ -37,6 +37,7 @@ struct profile {
 struct profiles {
 	struct profile *by_port[65536];
 	uint32_t n;
+	uint16_t ports[PROF_MAX];	/* those of by_port in use, n of them */
 };
 
 static const char *const code_names[DIAG__COUNT] = {
@@ -118,8 +119,9 @@ void profiles_free(struct profiles *p)
 {
 	if (!p)
 		return;
-	for (int i = 0; i < 65536; i++)
-		free(p->by_port[i]);
+	/* Not the whole table: most of its pages were never touched. */
+	for (uint32_t i = 0; i < p->n; i++)
+		free(p->by_port[p->ports[i]]);
 	free(p);
 }
 
@@ -166,7 +168,7 @@ void profiles_learn(struct profiles *p, const struct session *s)
 		if (!pr)
 			return;
 		p->by_port[s->server.port] = pr;
-		p->n++;
+		p->ports[p->n++] = s->server.port;
 	}
 	pr->established++;
 	r = version_rank(s->sh.version);
