@@ -2,6 +2,7 @@
 /* Entries live in a ring indexed by a sequence number; hash chains link
  * entries by sequence number too, so that an entry overwritten by the
  * ring is recognised (its slot holds another number) without unlinking. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -9,20 +10,37 @@
 #include "recovery.h"
 
 #define BUCKETS 32768		/* power of two */
+/* SNI bytes kept in the entry itself; a longer name gets an allocation
+ * of its own. Most names fit, and a small entry keeps the pages the ring
+ * touches few: in a VM, first touching a page can cost 20 us. */
+#define SNI_INLINE 64
 
+/* A pending_failure, packed: 128 bytes rather than 328. */
 struct entry {
 	uint64_t seq;		/* 0: slot never used */
 	uint64_t older;		/* next older entry in the hash chain, or 0 */
+	uint64_t failed_ts;
+	struct endpoint client;
+	uint16_t server_port;
+	uint8_t reason, code;
+	int8_t harmless;
 	bool settled;
-	struct pending_failure f;
+	bool has_sni;
+	uint8_t sni_len;
+	uint8_t *sni_long;	/* sni_len > SNI_INLINE; freed when settled */
+	uint8_t sni[SNI_INLINE];
 };
+
+_Static_assert(REASON__COUNT <= 256 && DIAG__COUNT <= 256,
+	       "reason and code fit a byte");
+_Static_assert(sizeof(struct entry) == 128, "an entry is 128 bytes");
 
 struct recovery {
 	uint64_t window_us;
 	recovery_fn fn;
 	void *ctx;
 	uint32_t seed;
-	struct entry *ring;	/* cap slots */
+	struct entry *ring;	/* RECOVERY_MAX slots, cap of them in use */
 	uint64_t cap;		/* a power of two, up to RECOVERY_MAX */
 	uint64_t head, tail;	/* sequence numbers: [head, tail) are live */
 	uint64_t bucket[BUCKETS];	/* newest entry's sequence, or 0 */
@@ -36,7 +54,9 @@ struct recovery *recovery_new(uint64_t window_us, recovery_fn fn, void *ctx)
 	if (!r)
 		return NULL;
 	r->cap = RECOVERY_START;
-	r->ring = calloc(r->cap, sizeof(*r->ring));
+	/* Room for the bound at once, so that growing moves entries within
+	 * it; the pages beyond the slots in use are not touched. */
+	r->ring = calloc(RECOVERY_MAX, sizeof(*r->ring));
 	if (!r->ring) {
 		free(r);
 		return NULL;
@@ -50,10 +70,14 @@ struct recovery *recovery_new(uint64_t window_us, recovery_fn fn, void *ctx)
 	return r;
 }
 
+static struct entry *slot(struct recovery *r, uint64_t seq);
+
 void recovery_free(struct recovery *r)
 {
 	if (!r)
 		return;
+	for (uint64_t seq = r->head; seq < r->tail; seq++)
+		free(slot(r, seq)->sni_long);
 	free(r->ring);
 	free(r);
 }
@@ -64,19 +88,23 @@ static struct entry *slot(struct recovery *r, uint64_t seq)
 }
 
 /* Twice the slots, each live entry moved to its new one (chains link by
- * sequence number, so they hold); false when at the bound or out of
- * memory. */
+ * sequence number, so they hold); false when at the bound. An entry
+ * either keeps its slot or moves cap slots up, into the new half. */
 static bool grow(struct recovery *r)
 {
 	uint64_t cap = r->cap * 2;
-	struct entry *ring;
 
-	if (cap > RECOVERY_MAX || !(ring = calloc(cap, sizeof(*ring))))
+	if (cap > RECOVERY_MAX)
 		return false;
-	for (uint64_t seq = r->head; seq < r->tail; seq++)
-		ring[seq & (cap - 1)] = *slot(r, seq);
-	free(r->ring);
-	r->ring = ring;
+	for (uint64_t seq = r->head; seq < r->tail; seq++) {
+		struct entry *e = slot(r, seq);
+
+		if (seq & r->cap) {
+			r->ring[seq & (cap - 1)] = *e;
+			e->seq = 0;
+			e->sni_long = NULL;
+		}
+	}
 	r->cap = cap;
 	return true;
 }
@@ -106,30 +134,55 @@ static uint32_t key_hash(const struct recovery *r, const struct endpoint *ip,
 	return h & (BUCKETS - 1);
 }
 
-static bool same_sni(const struct pending_failure *f, const struct session *s)
+static const uint8_t *entry_sni(const struct entry *e)
+{
+	return e->sni_long ? e->sni_long : e->sni;
+}
+
+static bool same_sni(const struct entry *e, const struct session *s)
 {
 	const struct tls_client_hello *ch = s->ch;
 	bool has = ch && ch->has_sni;
+	const uint8_t *sni = entry_sni(e);
 
-	if (f->has_sni != has)
+	if (e->has_sni != has)
 		return false;
 	if (!has)
 		return true;
-	if (f->sni_len != ch->sni_len)
+	if (e->sni_len != ch->sni_len)
 		return false;
-	for (int i = 0; i < f->sni_len; i++)
-		if ((f->sni[i] | 0x20) != (ch->sni[i] | 0x20))
+	for (int i = 0; i < e->sni_len; i++)
+		if ((sni[i] | 0x20) != (ch->sni[i] | 0x20))
 			return false;
 	return true;
+}
+
+static void unpack(const struct entry *e, struct pending_failure *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->client = e->client;
+	f->server_port = e->server_port;
+	f->failed_ts = e->failed_ts;
+	f->reason = e->reason;
+	f->code = e->code;
+	f->harmless = e->harmless;
+	f->has_sni = e->has_sni;
+	f->sni_len = e->sni_len;
+	memcpy(f->sni, entry_sni(e), e->sni_len);
 }
 
 static void settle(struct recovery *r, struct entry *e, bool recovered,
 		   uint64_t ts)
 {
+	struct pending_failure f;
+
 	if (e->settled)
 		return;
 	e->settled = true;
-	r->fn(r->ctx, &e->f, recovered, ts);
+	unpack(e, &f);
+	free(e->sni_long);
+	e->sni_long = NULL;
+	r->fn(r->ctx, &f, recovered, ts);
 }
 
 /* Drop settled entries from the head. */
@@ -156,20 +209,30 @@ void recovery_failed(struct recovery *r, const struct session *s,
 		trim(r);
 	}
 	e = slot(r, r->tail);
-	memset(e, 0, sizeof(*e));
-	e->seq = r->tail++;
-	e->f.client = s->client;
-	e->f.server_port = s->server.port;
-	e->f.failed_ts = s->decided_ts;
-	e->f.reason = s->reason;
-	e->f.code = d->code;
-	e->f.harmless = d->harmless;
+	memset(e, 0, offsetof(struct entry, sni));
+	e->client = s->client;
+	e->server_port = s->server.port;
+	e->failed_ts = s->decided_ts;
+	e->reason = s->reason;
+	e->code = d->code;
+	e->harmless = d->harmless;
 	if (ch && ch->has_sni) {
-		e->f.has_sni = true;
-		e->f.sni_len = ch->sni_len;
-		memcpy(e->f.sni, ch->sni, ch->sni_len);
+		e->has_sni = true;
+		e->sni_len = ch->sni_len;
+		if (ch->sni_len > SNI_INLINE &&
+		    !(e->sni_long = malloc(ch->sni_len))) {
+			/* No memory to hold it: settled at once, as if
+			 * the table were full. */
+			r->overflow++;
+			settle(r, e, false, s->decided_ts);
+			return;
+		}
+		memcpy(e->sni_long ? e->sni_long : e->sni, ch->sni,
+		       ch->sni_len);
 	}
-	b = key_hash(r, &e->f.client, e->f.has_sni, e->f.sni, e->f.sni_len);
+	e->seq = r->tail++;
+	b = key_hash(r, &e->client, e->has_sni, ch ? ch->sni : NULL,
+		     e->sni_len);
 	e->older = r->bucket[b];
 	r->bucket[b] = e->seq;
 }
@@ -198,9 +261,9 @@ void recovery_established(struct recovery *r, const struct session *s)
 			break;	/* older ones are gone too */
 		/* Outcomes are reported up to a second out of order, so the
 		 * ring's head is not always the oldest: check the window. */
-		if (!e->settled && same_ip(&e->f.client, &s->client) &&
-		    same_sni(&e->f, s) && e->f.failed_ts <= now &&
-		    now - e->f.failed_ts <= r->window_us)
+		if (!e->settled && same_ip(&e->client, &s->client) &&
+		    same_sni(e, s) && e->failed_ts <= now &&
+		    now - e->failed_ts <= r->window_us)
 			settle(r, e, true, now);
 		seq = e->older;
 	}
@@ -212,9 +275,9 @@ void recovery_expire(struct recovery *r, uint64_t now)
 	while (r->head < r->tail) {
 		struct entry *e = slot(r, r->head);
 
-		if (!e->settled && e->f.failed_ts + r->window_us > now)
+		if (!e->settled && e->failed_ts + r->window_us > now)
 			break;
-		settle(r, e, false, e->f.failed_ts + r->window_us);
+		settle(r, e, false, e->failed_ts + r->window_us);
 		r->head++;
 	}
 }

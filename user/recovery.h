@@ -12,10 +12,11 @@
 #include "session.h"
 
 /* Failures remembered at once: the table starts at RECOVERY_START and
- * doubles as a failure storm needs, up to RECOVERY_MAX (328 bytes each:
- * 5 MiB at the start, 21 MiB at most; the default 30 s window of 2,200
- * failures a second, or 5 s of 13,000). Past it the oldest is settled
- * early as unrecovered, and counted. */
+ * doubles as a failure storm needs, up to RECOVERY_MAX (128 bytes each,
+ * and an allocation for an SNI over 64 bytes: 2 MiB at the start, 8 MiB
+ * at most; the default 30 s window of 2,200 failures a second, or 5 s of
+ * 13,000). Past it the oldest is settled early as unrecovered, and
+ * counted. */
 #define RECOVERY_START 16384
 #define RECOVERY_MAX 65536
 

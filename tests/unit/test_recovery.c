@@ -20,6 +20,8 @@ struct settled {
 	int recovered, unrecovered;
 	uint64_t last_ts, last_failed;
 	enum diag_code last_code;
+	uint8_t last_sni_len;
+	char last_sni[TLS_MAX_SNI + 1];
 };
 
 static void on_settled(void *ctx, const struct pending_failure *f,
@@ -34,6 +36,9 @@ static void on_settled(void *ctx, const struct pending_failure *f,
 	st->last_ts = ts;
 	st->last_failed = f->failed_ts;
 	st->last_code = f->code;
+	st->last_sni_len = f->has_sni ? f->sni_len : 0;
+	memcpy(st->last_sni, f->sni, st->last_sni_len);
+	st->last_sni[st->last_sni_len] = '\0';
 }
 
 /* A decided session with a client address, an SNI or none, an outcome. */
@@ -181,6 +186,40 @@ static void test_table_full_settles_oldest(void **state)
 	recovery_free(r);
 }
 
+/* Names longer than an entry holds in place, kept whole, also across the
+ * table's growth (which moves entries). */
+static void test_long_names(void **state)
+{
+	struct settled st = { 0 };
+	struct recovery *r = recovery_new(3600 * SEC, on_settled, &st);
+	char a[TLS_MAX_SNI + 1], b[TLS_MAX_SNI + 1];
+
+	(void)state;
+	memset(a, 'a', TLS_MAX_SNI);
+	a[TLS_MAX_SNI] = '\0';
+	memcpy(b, a, sizeof(b));
+	b[TLS_MAX_SNI - 1] = 'b';	/* differs in the last byte only */
+	fail_at(r, 1, a, T0);
+	fail_at(r, 2, b, T0);
+	for (int i = 0; i < RECOVERY_START * 2; i++)
+		fail_at(r, 3 + i % 200, i % 2 ? a : "short.test", T0 + 1 + i);
+	a[0] = 'A';			/* case-blind */
+	ok_at(r, 1, a, T0 + SEC);
+	assert_int_equal(st.recovered, 1);
+	assert_int_equal(st.last_sni_len, TLS_MAX_SNI);
+	a[0] = 'a';
+	assert_string_equal(st.last_sni, a);
+	ok_at(r, 2, a, T0 + SEC);	/* not b */
+	assert_int_equal(st.recovered, 1);
+	ok_at(r, 2, b, T0 + SEC);
+	assert_int_equal(st.recovered, 2);
+	assert_string_equal(st.last_sni, b);
+	recovery_finish(r, T0 + 2 * SEC);
+	assert_int_equal(st.recovered + st.unrecovered,
+			 2 + RECOVERY_START * 2);
+	recovery_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_window_passes),
 		cmocka_unit_test(test_every_pending_failure_recovers),
 		cmocka_unit_test(test_table_full_settles_oldest),
+		cmocka_unit_test(test_long_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
