@@ -1126,6 +1126,12 @@ int main(int argc, char **argv)
 	}
 
 	if (env.read_path) {
+		/* As live capture does: into a pipe or file, 64 KiB writes
+		 * rather than one per 4 KiB. */
+		static char outbuf[1 << 16];
+
+		if (!isatty(STDOUT_FILENO))
+			setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 		rc = pcap_src_run(env.read_path, on_segment, &run, &ps, err,
 				  sizeof(err));
 	} else {
