@@ -108,14 +108,22 @@ static void escaped(struct json *j, uint8_t c)
 	put(j, esc, sizeof(esc));
 }
 
-static void quoted(struct json *j, const uint8_t *p, size_t n)
+/* Room for n more bytes and the NUL; false when out of memory. */
+static inline bool room(struct json *j, size_t n)
 {
-	put(j, "\"", 1);
+	if (j->failed)
+		return false;
+	return j->len + n + 1 <= j->cap || grow(j, n);
+}
+
+/* The bytes from the first that is not plain on: escapes, UTF-8. */
+static void quoted_rest(struct json *j, const uint8_t *p, size_t n)
+{
 	for (size_t i = 0; i < n;) {
 		uint8_t c = p[i];
 		size_t u = i;
 
-		/* Runs of plain bytes in one copy: most strings are one. */
+		/* Runs of plain bytes in one copy. */
 		while (u < n && plain(p[u]))
 			u++;
 		if (u > i) {
@@ -139,6 +147,24 @@ static void quoted(struct json *j, const uint8_t *p, size_t n)
 			i++;
 		}
 	}
+}
+
+static void quoted(struct json *j, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	char *o;
+
+	/* Most strings are plain bytes only: copied straight into the
+	 * buffer, with room made once. */
+	if (!room(j, n + 2))
+		return;
+	o = j->buf + j->len;
+	*o++ = '"';
+	while (i < n && plain(p[i]))
+		*o++ = (char)p[i++];
+	j->len = (size_t)(o - j->buf);
+	if (i < n)
+		quoted_rest(j, p + i, n - i);
 	put(j, "\"", 1);
 }
 
