@@ -7,8 +7,28 @@
 #include "fingerprint.h"
 #include "report.h"
 
+/* IPv4 by hand: glibc's inet_ntop formats it with sprintf, a tenth of the
+ * time of --json. Same text: decimal, no leading zeros. */
+static void ipv4_str(const uint8_t *a, char *p)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+}
+
 const char *endpoint_ip(const struct endpoint *e, char *buf, size_t len)
 {
+	if (e->family != AF_INET6 && len >= INET_ADDRSTRLEN) {
+		ipv4_str(e->addr, buf);
+		return buf;
+	}
 	if (!inet_ntop(e->family == AF_INET6 ? AF_INET6 : AF_INET, e->addr,
 		       buf, len))
 		snprintf(buf, len, "?");
