@@ -39,7 +39,8 @@ struct mark {
 /* Under load the ring buffer is read every BATCH_NS rather than on a
  * wakeup per event: one wakeup per batch (a wakeup costs tens of
  * microseconds in a virtual machine), and events still reported within
- * about 10 ms. The programs stop on their own once a handshake is over
+ * about 10 ms. A read that took a sixteenth of the ring or more makes
+ * the next come ten times sooner: a burst must not fill it. The programs stop on their own once a handshake is over
  * (TW_SEG_DECIDED), so userspace's marks are rarely in a hurry. */
 #define BATCH_NS 10000000
 /* Events handed on per read at most: libbpf reads on for as long as
@@ -55,7 +56,7 @@ struct mark {
  * every event more: the programs write where the reader has long left,
  * cold in the caches, and bench/overhead.sh measured 8.5 us more CPU per
  * handshake with 32 MiB than with 4. Kernel memory, allocated once. */
-#define RINGBUF_BYTES (4u << 20)
+#define RINGBUF_BYTES (8u << 20)
 /* How long reading what is left at the stop may take at most: a full
  * ring takes a fraction of a second, unless its events keep coming. */
 #define DRAIN_MAX_NS (10ull * 1000000000)
@@ -71,6 +72,9 @@ struct loader {
 	bool busy;		/* the last read found events */
 	bool backlog;		/* and stopped at BATCH_MAX: more are there */
 	uint32_t nread;		/* events of the current read */
+	uint64_t nbytes;	/* and their bytes */
+	bool hurry;		/* the last read took a large part of the ring:
+				 * read again sooner */
 	uint64_t drain_until;	/* draining: events up to this time */
 	bool drained;		/* draining: an event after it came */
 	const struct loader_opts *o;
@@ -202,6 +206,7 @@ static int on_ring(void *ctx, void *data, size_t size)
 	if (size >= sizeof(*ev) && ev->type == TW_EV_STATE &&
 	    ev->newstate == 7 /* TCP_CLOSE */)
 		mark_closed(l, &ev->key);
+	l->nbytes += size;
 	return ++l->nread >= BATCH_MAX ? BATCH_STOP : 0;
 }
 
@@ -355,10 +360,11 @@ int loader_poll(struct loader *l, int timeout_ms)
 	int n;
 
 	l->nread = 0;
+	l->nbytes = 0;
 	if (l->backlog) {
 		n = ring_buffer__consume(l->rb);
 	} else if (l->busy) {
-		struct timespec ts = { 0, BATCH_NS };
+		struct timespec ts = { 0, l->hurry ? BATCH_NS / 10 : BATCH_NS };
 
 		nanosleep(&ts, NULL);	/* a signal ends it early: fine */
 		n = ring_buffer__consume(l->rb);
@@ -374,6 +380,7 @@ int loader_poll(struct loader *l, int timeout_ms)
 	if (l->backlog)
 		n = l->nread;
 	l->busy = n > 0;
+	l->hurry = l->nbytes >= RINGBUF_BYTES / 16;
 	marks_flush(l, false);
 	return n;
 }
