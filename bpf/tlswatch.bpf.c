@@ -49,12 +49,18 @@ struct {
 } done SEC(".maps");
 
 /* Segment events are built here, not on the 512-byte stack, and sent
- * with their exact length. */
+ * with their exact length: the pieces are put after the data at the
+ * end. */
+struct seg_build {
+	struct tw_segment_event ev;
+	struct tw_piece pieces[TW_MAX_PIECES];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct tw_segment_event);
+	__type(value, struct seg_build);
 } scratch SEC(".maps");
 
 /* The bytes of a PROXY header being scanned: off the stack, which the
@@ -256,7 +262,7 @@ static __always_inline struct tw_segment_event *new_event(const struct pkt *p)
 	ev->len = p->len;
 	ev->tcp_flags = p->flags;
 	ev->npieces = 0;
-	ev->pad = 0;
+	ev->dlen = 0;
 	return ev;
 }
 
@@ -285,15 +291,25 @@ static __always_inline void flow_lost(struct tw_flow *f)
 static __always_inline bool send(struct tw_segment_event *ev, __u32 dlen,
 				 struct tw_flow *f)
 {
+	struct seg_build *b = (struct seg_build *)ev;
+	__u32 np = ev->npieces;
 	__u64 size;
 
 	if (f && f->lost) {
 		ev->flags |= TW_SEG_LOST;
 		f->lost = 0;
 	}
-	if (dlen > TW_MAX_DATA)
+	/* dlen as checked (see len_in). */
+	asm volatile("" : "+r"(dlen));
+	if (dlen > TW_MAX_DATA || np > TW_MAX_PIECES)
 		return false;
-	size = offsetof(struct tw_segment_event, data) + dlen;
+	asm volatile("" : "+r"(dlen));
+	/* All the pieces: one fixed-size copy, of which only the used
+	 * ones are sent. */
+	__builtin_memcpy(ev->data + dlen, b->pieces, sizeof(b->pieces));
+	ev->dlen = dlen;
+	size = offsetof(struct tw_segment_event, data) + dlen +
+	       np * sizeof(struct tw_piece);
 	if (bpf_ringbuf_output(&events, ev, size,
 			       wakeup(bpf_ringbuf_query(&events,
 							BPF_RB_AVAIL_DATA),
@@ -343,8 +359,12 @@ static __always_inline bool add_piece(struct __sk_buff *skb,
 	asm volatile("" : "+r"(d));
 	if (bpf_skb_load_bytes(skb, p->off + off, ev->data + d, n))
 		return false;
-	ev->pieces[i].off = off;
-	ev->pieces[i].len = n;
+	/* A bound on i that the 6.1 verifier keeps: the test above may be
+	 * on a copy of it. */
+	asm volatile("" : "+r"(i));
+	i &= TW_MAX_PIECES - 1;
+	((struct seg_build *)ev)->pieces[i].off = off;
+	((struct seg_build *)ev)->pieces[i].len = n;
 	ev->npieces = i + 1;
 	*dlen = d + n;
 	return true;
@@ -718,8 +738,8 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 		}
 		if (len_in(&full, TW_BUDGET) &&
 		    !bpf_skb_load_bytes(skb, p.off, ev->data, full)) {
-			ev->pieces[0].off = 0;
-			ev->pieces[0].len = full;
+			((struct seg_build *)ev)->pieces[0].off = 0;
+			((struct seg_build *)ev)->pieces[0].len = full;
 			ev->npieces = 1;
 			dlen = full;
 			f->captured[d] += full;

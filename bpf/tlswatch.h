@@ -146,9 +146,11 @@ struct tw_segment_event {
 	__u32 len;		/* TCP payload length on the wire */
 	__u8 tcp_flags;
 	__u8 npieces;
-	__u16 pad;
-	struct tw_piece pieces[TW_MAX_PIECES];
-	__u8 data[TW_MAX_DATA];	/* only the pieces' bytes are sent */
+	__u16 dlen;		/* bytes of data before the pieces */
+	/* The pieces' bytes one after another (dlen of them), then the
+	 * npieces struct tw_piece that say where they were (unaligned):
+	 * only what is used is sent. */
+	__u8 data[TW_MAX_DATA + TW_MAX_PIECES * sizeof(struct tw_piece)];
 };
 
 struct tw_state_event {

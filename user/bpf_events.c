@@ -52,6 +52,7 @@ static void segment_event(struct flows *f, const struct tw_segment_event *ev,
 {
 	const uint8_t *data = ev->data;
 	size_t have = size - offsetof(struct tw_segment_event, data);
+	struct tw_piece pieces[TW_MAX_PIECES];
 	struct endpoint client, server;
 	bool from_client = ev->flags & TW_SEG_FROM_CLIENT;
 	struct segment seg = {
@@ -63,10 +64,14 @@ static void segment_event(struct flows *f, const struct tw_segment_event *ev,
 	uint32_t data_seq = ev->seq + ((ev->tcp_flags & TCPF_SYN) ? 1 : 0);
 	uint32_t at = 0, used = 0;
 
-	if (ev->npieces > TW_MAX_PIECES) {
+	/* The data, then the pieces that say where it was. */
+	if (ev->npieces > TW_MAX_PIECES ||
+	    ev->dlen + ev->npieces * sizeof(pieces[0]) != have) {
 		st->malformed++;
 		return;
 	}
+	memcpy(pieces, data + ev->dlen, ev->npieces * sizeof(pieces[0]));
+	have = ev->dlen;
 	bpf_key_endpoints(&ev->key, &client, &server);
 	seg.src = from_client ? client : server;
 	seg.dst = from_client ? server : client;
@@ -75,12 +80,12 @@ static void segment_event(struct flows *f, const struct tw_segment_event *ev,
 	/* Uncaptured bytes before the first piece, then each piece up to
 	 * the next. SYN, FIN and RST go with the first and last parts. */
 	for (int i = -1; i < ev->npieces; i++) {
-		uint32_t off = i < 0 ? 0 : ev->pieces[i].off;
-		uint32_t cap = i < 0 ? 0 : ev->pieces[i].len;
-		uint32_t end = i + 1 < ev->npieces ? ev->pieces[i + 1].off : ev->len;
+		uint32_t off = i < 0 ? 0 : pieces[i].off;
+		uint32_t cap = i < 0 ? 0 : pieces[i].len;
+		uint32_t end = i + 1 < ev->npieces ? pieces[i + 1].off : ev->len;
 		bool last = i + 1 == ev->npieces;
 
-		if (i < 0 && ev->npieces && ev->pieces[0].off == 0)
+		if (i < 0 && ev->npieces && pieces[0].off == 0)
 			continue;
 		if (cap > have - used || off < at || off > ev->len ||
 		    off + cap > ev->len) {

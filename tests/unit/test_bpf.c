@@ -290,29 +290,36 @@ static void check_pieces(int i, const uint8_t *payload,
 {
 	const struct tw_segment_event *ev = &evs[i];
 	const uint8_t *d = ev->data;
+	struct tw_piece pieces[TW_MAX_PIECES];
 	int j = 0;
+
+	/* The pieces follow the data. */
+	assert_true(ev->npieces <= TW_MAX_PIECES);
+	memcpy(pieces, ev->data + ev->dlen, ev->npieces * sizeof(pieces[0]));
 
 	for (int e = 0; e < n; e++) {
 		assert_true(j < ev->npieces);
-		assert_int_equal(ev->pieces[j].off, exp[e].off);
+		assert_int_equal(pieces[j].off, exp[e].off);
 		if (exp[e].len == TW_ALERT_HDR &&
-		    ev->pieces[j].len == TW_HDR) {
+		    pieces[j].len == TW_HDR) {
 			assert_true(j + 1 < ev->npieces);
-			assert_int_equal(ev->pieces[j + 1].off,
+			assert_int_equal(pieces[j + 1].off,
 					 exp[e].off + TW_HDR);
-			assert_int_equal(ev->pieces[j + 1].len, 2);
+			assert_int_equal(pieces[j + 1].len, 2);
 			j += 2;
 		} else {
-			assert_int_equal(ev->pieces[j].len, exp[e].len);
+			assert_int_equal(pieces[j].len, exp[e].len);
 			j++;
 		}
 		assert_memory_equal(d, payload + exp[e].off, exp[e].len);
 		d += exp[e].len;
 	}
 	assert_int_equal(ev->npieces, j);
-	/* Sent with its exact length: only the pieces' bytes. */
+	/* Sent with its exact length: only the pieces' bytes, and the
+	 * pieces. */
+	assert_int_equal(ev->dlen, d - ev->data);
 	assert_int_equal(ev_size[i], offsetof(struct tw_segment_event, data) +
-				     (d - ev->data));
+				     (d - ev->data) + j * sizeof(pieces[0]));
 }
 
 /* One data segment that must give exactly one event with these pieces. */

@@ -117,12 +117,14 @@ static void seg_ev(bool from_client, uint32_t seq, const uint8_t *payload,
 	ev.tcp_flags = tcp_flags | 0x10;
 	ev.npieces = npieces;
 	for (int i = 0; i < npieces; i++) {
-		ev.pieces[i] = pieces[i];
 		memcpy(ev.data + d, payload + pieces[i].off, pieces[i].len);
 		d += pieces[i].len;
 	}
-	bpf_events_handle(f, &ev, offsetof(struct tw_segment_event, data) + d,
-			  OFFSET, &st);
+	/* The data, then the pieces. */
+	ev.dlen = d;
+	memcpy(ev.data + d, pieces, npieces * sizeof(*pieces));
+	bpf_events_handle(f, &ev, offsetof(struct tw_segment_event, data) + d +
+			  npieces * sizeof(*pieces), OFFSET, &st);
 	now += 1000000;
 }
 
