@@ -13,9 +13,11 @@
 # Root. Settings (environment): ROUNDS (10), SECS (5 per run), QUICK=1
 # (3 rounds of 2 s), WORKLOADS, MODES, CONNS_HS (8), CONNS_BULK (4),
 # TLSWATCH_B (another tlswatch binary, run as mode tlswatch_b: an A/B of
-# two builds; add tlswatch_b to MODES),
-# BENCH_DIR ($TMPDIR/tlswatch-overhead), PORT_TLS (18620), PORT_PLAIN
-# (18621).
+# two builds; add tlswatch_b to MODES), BENCH_DIR
+# ($TMPDIR/tlswatch-overhead), PORT_TLS (18620), PORT_PLAIN (18621),
+# PORT_IDLE (18629). Mode tlswatch_idle (add it to MODES) runs tlswatch
+# watching PORT_IDLE, where nothing happens: its programs still run on
+# every packet, so it is the floor of what watching costs, capture aside.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -32,8 +34,10 @@ CONNS_HS=${CONNS_HS:-8}
 CONNS_BULK=${CONNS_BULK:-4}
 PORT_TLS=${PORT_TLS:-18620}
 PORT_PLAIN=${PORT_PLAIN:-18621}
+PORT_IDLE=${PORT_IDLE:-18629}
 DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/tlswatch-overhead}
-CG2=${CG2:-/sys/fs/cgroup/unified}
+# cgroup v2, wherever it is mounted (/sys/fs/cgroup/unified on hybrid hosts).
+CG2=${CG2:-$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)}
 
 die() { echo "overhead.sh: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "needs root (BPF, tcpdump, cgroups)"
@@ -134,10 +138,12 @@ start_tool() {  # mode
 	: >"$err"
 	case $1 in
 	none) TOOL=; return ;;
-	tlswatch | tlswatch_b)
-		[[ -x $DIR/$1 ]] || die "mode $1 needs TLSWATCH_B"
+	tlswatch | tlswatch_b | tlswatch_idle)
+		local bin=$DIR/${1%_idle} port=$PORT_TLS
+		[[ $1 == tlswatch_idle ]] && port=$PORT_IDLE
+		[[ -x $bin ]] || die "mode $1 needs TLSWATCH_B"
 		(echo "$BASHPID" >"$CG/tool/cgroup.procs"
-		 exec "$DIR/$1" -p "$PORT_TLS" --json >/dev/null 2>"$err") &
+		 exec "$bin" -p "$port" --json >/dev/null 2>"$err") &
 		TOOL=$!
 		ready="watching TCP port" ;;
 	tcpdump)
