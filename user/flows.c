@@ -569,7 +569,7 @@ void flows_advance(struct flows *f, uint64_t now)
 
 		session_tick(fl->sess, fl->deadline);
 		maybe_report(f, fl);
-		if (fl->done && fl->gone)
+		if (fl->done && (fl->gone || fl->final))
 			destroy(f, fl);
 	}
 }
@@ -649,11 +649,16 @@ int flows_segment(void *fp, const struct segment *seg)
 			      seg->ts_us);
 	}
 	maybe_report(f, fl);
+	if (seg->final && !fl->done) {
+		/* The kernel saw the handshake end, and what was missing
+		 * here will not come: unknown, truncated, and counted. */
+		f->st.final_undecided++;
+		session_truncated(fl->sess, SIDE_SERVER, seg->ts_us);
+		maybe_report(f, fl);
+	}
 	if (fl->done && (fl->rst || fl->gone || fl->final ||
 			 (fl->fin[0] && fl->fin[1])))
 		destroy(f, fl);
-	else if (seg->final)
-		f->st.final_undecided++;
 	return 0;
 }
 

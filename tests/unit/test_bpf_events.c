@@ -212,6 +212,62 @@ static void nosync_is_unknown(void **state)
 	assert_int_equal(last.capture, CAPTURE_TRUNCATED);
 }
 
+/* The kernel ended the capture (TW_SEG_DECIDED) with a segment that
+ * does not end the handshake here (it never should): unknown, truncated,
+ * counted; and the connection is forgotten once reported, since no close
+ * will come. */
+static void final_before_outcome(void **state)
+{
+	(void)state;
+	build_server();
+	state_ev(1);
+	seg_ev(true, 100, hello, sizeof(hello), 0, 0, 1,
+	       (struct tw_piece[]){ { 0, sizeof(hello) } });
+	seg_ev(false, 5000, server, sh_len, 0, TW_SEG_DECIDED, 1,
+	       (struct tw_piece[]){ { 0, sh_len } });
+	/* After the grace an undecided failure waits for its alert. */
+	flows_advance(f, now / 1000 + SESSION_ALERT_GRACE_US);
+	assert_int_equal(reports, 1);
+	assert_int_equal(last.outcome, OUTCOME_UNKNOWN);
+	assert_int_equal(last.capture, CAPTURE_TRUNCATED);
+	assert_true(last.final);
+	assert_int_equal(flows_stats(f)->final_undecided, 1);
+	assert_int_equal(flows_active(f), 0);
+}
+
+/* The segment that ends the handshake is the last: the connection is
+ * reported established and forgotten, with no close to wait for. */
+static void final_established(void **state)
+{
+	static const uint8_t ccs_fin[] = {
+		20, 3, 3, 0, 1, 1,
+		22, 3, 3, 0, 40, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+		0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+		0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+		0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+	};
+	uint32_t cseq = 100 + sizeof(hello), sseq = 5000 + shd_at + 9;
+
+	(void)state;
+	build_server();
+	state_ev(1);
+	seg_ev(true, 100, hello, sizeof(hello), 0, 0, 1,
+	       (struct tw_piece[]){ { 0, sizeof(hello) } });
+	/* ServerHello ... ServerHelloDone, whole. */
+	seg_ev(false, 5000, server, shd_at + 9, 0, 0, 1,
+	       (struct tw_piece[]){ { 0, shd_at + 9 } });
+	seg_ev(true, cseq, ccs_fin, sizeof(ccs_fin), 0, 0, 1,
+	       (struct tw_piece[]){ { 0, sizeof(ccs_fin) } });
+	assert_int_equal(reports, 0);
+	seg_ev(false, sseq, ccs_fin, sizeof(ccs_fin), 0, TW_SEG_DECIDED, 1,
+	       (struct tw_piece[]){ { 0, sizeof(ccs_fin) } });
+	assert_int_equal(reports, 1);
+	assert_int_equal(last.outcome, OUTCOME_ESTABLISHED);
+	assert_true(last.final);
+	assert_int_equal(flows_stats(f)->final_undecided, 0);
+	assert_int_equal(flows_active(f), 0);
+}
+
 /* Events of the connection were dropped: unknown, gap. */
 static void dropped_is_unknown(void **state)
 {
@@ -345,6 +401,8 @@ int main(void)
 		T(header_pieces_decide),
 		T(nosync_is_unknown),
 		T(dropped_is_unknown),
+		T(final_before_outcome),
+		T(final_established),
 		T(lifecycle_no_data),
 		T(gone_without_close),
 		T(reordered_hello),
