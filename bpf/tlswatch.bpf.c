@@ -48,6 +48,17 @@ struct {
 	__type(value, __u8);
 } done SEC(".maps");
 
+/* Decided connections whose socket has closed: what leaves after the
+ * close (the RST of an abortive close) is not sent either. A table of
+ * its own, so that closed connections push out only each other, never a
+ * live one from flows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct tw_key);
+	__type(value, __u8);
+} closed SEC(".maps");
+
 /* Segment events are built here, not on the 512-byte stack, and sent
  * with their exact length: the pieces are put after the data at the
  * end. */
@@ -679,7 +690,8 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 	if (p.len == 0) {
 		/* A FIN or an RST (parse stopped the others). */
 		f = bpf_map_lookup_elem(&flows, &p.key);
-		if (f && decided(f, &p.key))
+		if (f ? decided(f, &p.key) :
+		    !!bpf_map_lookup_elem(&closed, &p.key))
 			return 1;
 		ev = new_event(&p);
 		if (ev)
@@ -687,13 +699,11 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 		return 1;
 	}
 	f = bpf_map_lookup_elem(&flows, &p.key);
-	/* Data on a closed connection's 4-tuple is a new connection's. */
-	if (!f || f->closed) {
+	if (!f) {
 		struct tw_flow init = {};
 
 		init.fresh = listener(skb);
-		bpf_map_update_elem(&flows, &p.key, &init,
-				    f ? BPF_EXIST : BPF_NOEXIST);
+		bpf_map_update_elem(&flows, &p.key, &init, BPF_NOEXIST);
 		f = bpf_map_lookup_elem(&flows, &p.key);
 		if (!f) {
 			count(TW_STAT_FLOW_FULL);
@@ -838,8 +848,10 @@ static __always_inline void seed(struct sock *sk, const struct tw_key *key,
 	*server_next = BPF_CORE_READ(tp, snd_una) -
 		       (__u32)BPF_CORE_READ(tp, bytes_acked);
 	forget_mark(key);
+	if (bpf_map_lookup_elem(&closed, key))
+		bpf_map_delete_elem(&closed, key);
 	f = bpf_map_lookup_elem(&flows, key);
-	if (f && !f->closed && !f->seeded && f->walking[0] &&
+	if (f && !f->seeded && f->walking[0] &&
 	    f->first_seq[0] == *client_next) {
 		f->seeded = 1;
 		f->decided = 0;
@@ -941,12 +953,14 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 				BPF_RB_AVAIL_DATA) - sizeof(*ev), sizeof(*ev)));
 	}
 	if (newstate == TCP_CLOSE) {
-		/* A decided flow stays, so that what follows the close is
-		 * not sent: the RST of an abortive close leaves after it. */
-		if (f && f->decided)
-			f->closed = 1;
-		else
-			bpf_map_delete_elem(&flows, &key);
+		/* What leaves a decided connection after its close (the
+		 * RST of an abortive close) is not sent either. */
+		if (f && f->decided) {
+			__u8 one = 1;
+
+			bpf_map_update_elem(&closed, &key, &one, BPF_ANY);
+		}
+		bpf_map_delete_elem(&flows, &key);
 		forget_mark(&key);
 	}
 	return 0;

@@ -90,8 +90,7 @@ struct tw_key {
 
 /* Per connection, kernel side. Created when the connection is
  * established, or by its first segment with payload (never by a SYN);
- * deleted when the socket closes, unless decided (then marked closed, and
- * left for the LRU to reuse). */
+ * deleted when the socket closes. */
 struct tw_flow {
 	__u32 captured[2];	/* bytes sent in full, [0] client, [1] server */
 	__u32 next_hdr[2];	/* sequence number of the next record header */
@@ -116,11 +115,7 @@ struct tw_flow {
 	__u8 proxy_pos;		/* its bytes seen so far */
 	__u16 proxy_len;	/* v2: its length field, as its bytes pass */
 	__u8 hs[2];		/* TW_HS_*, [0] client, [1] server */
-	__u8 closed;		/* the socket is closed; kept, decided, so
-				 * that the segments that follow its close
-				 * (the RST of an abortive close) are not
-				 * sent either */
-	__u8 pad2;
+	__u8 pad2[2];
 };
 
 enum tw_decided {
