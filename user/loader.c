@@ -39,10 +39,10 @@ struct mark {
 /* Under load the ring buffer is read every BATCH_NS rather than on a
  * wakeup per event: one wakeup per batch (a wakeup costs tens of
  * microseconds in a virtual machine), and events still reported within
- * about 10 ms. A read that took a sixteenth of the ring or more makes
+ * about 25 ms. A read that took a sixteenth of the ring or more makes
  * the next come ten times sooner: a burst must not fill it. The programs stop on their own once a handshake is over
  * (TW_SEG_DECIDED), so userspace's marks are rarely in a hurry. */
-#define BATCH_NS 10000000
+#define BATCH_NS 25000000
 /* Events handed on per read at most: libbpf reads on for as long as
  * events come, and during a storm the main loop (summaries, metrics,
  * output) must still run. */
@@ -419,7 +419,9 @@ static uint64_t stat_sum(const struct loader *l, uint32_t which)
 
 bool loader_lossy(struct loader *l)
 {
-	uint64_t drops = stat_sum(l, TW_STAT_RINGBUF_FULL);
+	/* From the mapped .bss: no system call on every round. */
+	uint64_t drops = __atomic_load_n(&l->skel->bss->ringbuf_drops,
+					 __ATOMIC_RELAXED);
 
 	if (drops > l->drops)
 		l->lossy = true;
