@@ -49,13 +49,15 @@ struct mark {
 #define BATCH_MAX 4096
 /* What on_ring returns to stop a read there; no error of libbpf's. */
 #define BATCH_STOP (-ECANCELED)
-/* The ring buffer, set here under the 8 MiB the BPF object declares. A
- * failed connection takes about 1.5 KiB of events (hello, alert, close,
- * states), so 4 MiB hold some 2,800: a 140 ms stall of the reader at
- * 20,000 failures a second, where it reads every 10 ms. Larger costs
- * every event more: the programs write where the reader has long left,
- * cold in the caches, and bench/overhead.sh measured 8.5 us more CPU per
- * handshake with 32 MiB than with 4. Kernel memory, allocated once. */
+/* The ring buffer, the 8 MiB the BPF object declares. A failed
+ * connection takes about 1 KiB of events (hello, alert, close, states),
+ * so it holds some 8,000: 400 ms of 20,000 failures a second, where the
+ * reader reads every 25 ms, and every 2.5 ms while it fills fast. Larger
+ * costs every event more: the programs write where the reader has long
+ * left, cold in the caches, and bench/overhead.sh measured 11 ms more
+ * CPU per 1000 handshakes with 32 MiB than with 4. Smaller lost events
+ * in tests/live-hostile.sh's flood (4 MiB: 77,926; 8 MiB: none). Kernel
+ * memory, allocated once. */
 #define RINGBUF_BYTES (8u << 20)
 /* How long reading what is left at the stop may take at most: a full
  * ring takes a fraction of a second, unless its events keep coming. */
