@@ -1198,18 +1198,30 @@ static void silent_after(struct conn *c, struct stream *cs, struct stream *ss)
 	assert_int_equal(f.decided, TW_DECIDED_HERE);
 }
 
+/* A new connection on TLS_PORT (told open to the programs if seeded) and
+ * its client's hello, sent; empty streams for what follows. */
+static void opening(struct conn *c, struct stream *cs, struct stream *ss,
+		    bool seeded)
+{
+	*c = conn_new(AF_INET, TLS_PORT);
+	*cs = (struct stream){ .len = 0 };
+	*ss = (struct stream){ .len = 0 };
+	if (seeded)
+		seed(c);
+	raw(cs, hello, sizeof(hello));
+	flagged(c, CLIENT, cs, cs->len, 0);
+}
+
 /* (13a) TLS 1.2: over once both sides have sent Finished (a handshake
  * record after ChangeCipherSpec), whichever side is last. */
 static void tls12_over(void **state)
 {
+	(void)state;
 	for (int last = CLIENT; last <= SERVER; last++) {
-		struct conn c = conn_new(AF_INET, TLS_PORT);
-		struct stream cs = { .len = 0 }, ss = { .len = 0 };
+		struct conn c;
+		struct stream cs, ss;
 
-		(void)state;
-		seed(&c);
-		raw(&cs, hello, sizeof(hello));
-		flagged(&c, CLIENT, &cs, cs.len, 0);
+		opening(&c, &cs, &ss, true);
 		server_hello(&ss, 70, false);
 		rec(&ss, 22, 900);	/* Certificate ... ServerHelloDone */
 		flagged(&c, SERVER, &ss, ss.len, 0);
@@ -1267,13 +1279,11 @@ static void tls13_over(void **state)
  * its Finished would be, and a connection not followed from its start. */
 static void not_over(void **state)
 {
-	struct conn c = conn_new(AF_INET, TLS_PORT);
-	struct stream cs = { .len = 0 }, ss = { .len = 0 };
+	struct conn c;
+	struct stream cs, ss;
 
 	(void)state;
-	seed(&c);
-	raw(&cs, hello, sizeof(hello));
-	flagged(&c, CLIENT, &cs, cs.len, 0);
+	opening(&c, &cs, &ss, true);
 	server_hello(&ss, 80, true);
 	rec(&ss, 20, 1);
 	flagged(&c, SERVER, &ss, ss.len, 0);
@@ -1288,12 +1298,7 @@ static void not_over(void **state)
 	rec(&ss, 23, 250);
 	flagged(&c, SERVER, &ss, ss.len - ss.sent, 0);
 
-	c = conn_new(AF_INET, TLS_PORT);
-	cs = (struct stream){ .len = 0 };
-	ss = (struct stream){ .len = 0 };
-	seed(&c);
-	raw(&cs, hello, sizeof(hello));
-	flagged(&c, CLIENT, &cs, cs.len, 0);
+	opening(&c, &cs, &ss, true);
 	server_hello(&ss, 118, false);
 	rec(&ss, 23, 900);
 	flagged(&c, SERVER, &ss, ss.len, 0);
@@ -1303,11 +1308,7 @@ static void not_over(void **state)
 	flagged(&c, SERVER, &ss, ss.len - ss.sent, 0);
 
 	/* Unseeded: the state tracepoint never saw it open. */
-	c = conn_new(AF_INET, TLS_PORT);
-	cs = (struct stream){ .len = 0 };
-	ss = (struct stream){ .len = 0 };
-	raw(&cs, hello, sizeof(hello));
-	flagged(&c, CLIENT, &cs, cs.len, 0);
+	opening(&c, &cs, &ss, false);
 	server_hello(&ss, 70, false);
 	rec(&ss, 20, 1);
 	rec(&ss, 22, 40);
