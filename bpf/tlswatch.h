@@ -60,9 +60,9 @@ enum tw_event_type {
 				 * being born (its established event follows) */
 #define TW_SEG_DECIDED 0x10	/* with this segment the handshake is over
 				 * by its record headers (see tw_flow.hs):
-				 * nothing more of the connection is sent
-				 * but its close, and userspace need not mark
-				 * it done */
+				 * nothing more of the connection is sent,
+				 * its close included, and userspace need not
+				 * mark it done */
 
 /* What the record walk has seen of each direction's handshake
  * (tw_flow.hs), enough to tell when it is over without userspace: in

@@ -40,8 +40,9 @@ struct mark {
  * wakeup per event: one wakeup per batch (a wakeup costs tens of
  * microseconds in a virtual machine), and events still reported within
  * about 25 ms. A read that took a sixteenth of the ring or more makes
- * the next come ten times sooner: a burst must not fill it. The programs stop on their own once a handshake is over
- * (TW_SEG_DECIDED), so userspace's marks are rarely in a hurry. */
+ * the next come ten times sooner: a burst must not fill it. The programs
+ * stop on their own once a handshake is over (TW_SEG_DECIDED), so
+ * userspace's marks are rarely in a hurry. */
 #define BATCH_NS 25000000
 /* Events handed on per read at most: libbpf reads on for as long as
  * events come, and during a storm the main loop (summaries, metrics,
@@ -55,9 +56,9 @@ struct mark {
  * reader reads every 25 ms, and every 2.5 ms while it fills fast. Larger
  * costs every event more: the programs write where the reader has long
  * left, cold in the caches, and bench/overhead.sh measured 11 ms more
- * CPU per 1000 handshakes with 32 MiB than with 4. Smaller lost events
- * in tests/live-hostile.sh's flood (4 MiB: 77,926; 8 MiB: none). Kernel
- * memory, allocated once. */
+ * CPU per 1000 handshakes with 32 MiB than with 4; a smaller one lost
+ * events in tests/live-hostile.sh's flood (4 MiB: 77,926; 8 MiB: none).
+ * Kernel memory, allocated once. */
 #define RINGBUF_BYTES (8u << 20)
 /* How long reading what is left at the stop may take at most: a full
  * ring takes a fraction of a second, unless its events keep coming. */
