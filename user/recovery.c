@@ -222,7 +222,10 @@ void recovery_failed(struct recovery *r, const struct session *s,
 		if (ch->sni_len > SNI_INLINE &&
 		    !(e->sni_long = malloc(ch->sni_len))) {
 			/* No memory to hold it: settled at once, as if
-			 * the table were full. */
+			 * the table were full, with the name cut to what
+			 * the entry holds. */
+			e->sni_len = SNI_INLINE;
+			memcpy(e->sni, ch->sni, SNI_INLINE);
 			r->overflow++;
 			settle(r, e, false, s->decided_ts);
 			return;

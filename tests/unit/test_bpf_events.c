@@ -122,7 +122,8 @@ static void seg_ev(bool from_client, uint32_t seq, const uint8_t *payload,
 	}
 	/* The data, then the pieces. */
 	ev.dlen = d;
-	memcpy(ev.data + d, pieces, npieces * sizeof(*pieces));
+	if (npieces)
+		memcpy(ev.data + d, pieces, npieces * sizeof(*pieces));
 	bpf_events_handle(f, &ev, offsetof(struct tw_segment_event, data) + d +
 			  npieces * sizeof(*pieces), OFFSET, &st);
 	now += 1000000;
