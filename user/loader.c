@@ -406,7 +406,7 @@ void loader_drain(struct loader *l, uint64_t stop_ns)
 }
 
 /* One counter summed over the CPUs, in the buffer made at open: the
- * capture loop asks for the ring buffer's drops on every round. */
+ * metrics and interval summaries ask for them as they go. */
 static uint64_t stat_sum(const struct loader *l, uint32_t which)
 {
 	uint64_t sum = 0;

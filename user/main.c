@@ -541,45 +541,13 @@ static void on_settled(void *ctx, const struct pending_failure *f,
 	emit_text(run, line);
 }
 
-struct packet_ctx {
-	struct run *run;
-	const struct session *s;
-};
-
-static void write_packet(void *ctx, const struct flow_packet *p)
-{
-	struct packet_ctx *pc = ctx;
-	const struct endpoint *c = session_tcp_client(pc->s);
-	struct segment seg = {
-		.ts_us = p->ts_us,
-		.src = p->from_client ? *c : pc->s->server,
-		.dst = p->from_client ? pc->s->server : *c,
-		.flags = p->flags,
-		.seq = p->seq,
-		.ack = p->ack,
-		.data = p->data,
-		.caplen = p->caplen,
-		.len = p->len,
-	};
-
-	pcap_out_segment(pc->run->out, &seg);
-}
-
 /* -w: the failed connection's packets; live capture saw no handshake
  * packets, so they are rebuilt from the sequence numbers it told. */
 static void write_packets(struct run *run, const struct session *s)
 {
-	struct packet_ctx pc = { .run = run, .s = s };
-	struct flow_start start;
-
-	flows_packets(run->flows, NULL, NULL, &start);
-	if (start.known)
-		pcap_out_handshake(run->out, start.ts_us, session_tcp_client(s),
-				   &s->server, start.client_isn,
-				   start.server_isn);
-	if (!flows_packets(run->flows, write_packet, &pc, &start))
+	if (!pcap_out_reported(run->out, run->flows, session_tcp_client(s),
+			       &s->server))
 		run->w_partial++;
-	pcap_out_flush(run->out);
 }
 
 /* What --anonymize-ip and --hash-sni leave of a connection: a copy, so

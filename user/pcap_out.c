@@ -284,3 +284,43 @@ uint64_t pcap_out_packets(const struct pcap_out *o)
 {
 	return o->packets;
 }
+
+struct reported {
+	struct pcap_out *o;
+	const struct endpoint *client, *server;
+};
+
+static void reported_packet(void *ctx, const struct flow_packet *p)
+{
+	const struct reported *r = ctx;
+	struct segment seg = {
+		.ts_us = p->ts_us,
+		.src = p->from_client ? *r->client : *r->server,
+		.dst = p->from_client ? *r->server : *r->client,
+		.flags = p->flags,
+		.seq = p->seq,
+		.ack = p->ack,
+		.data = p->data,
+		.caplen = p->caplen,
+		.len = p->len,
+	};
+
+	pcap_out_segment(r->o, &seg);
+}
+
+bool pcap_out_reported(struct pcap_out *o, struct flows *f,
+		       const struct endpoint *client,
+		       const struct endpoint *server)
+{
+	struct reported r = { .o = o, .client = client, .server = server };
+	struct flow_start start;
+	bool whole;
+
+	flows_packets(f, NULL, NULL, &start);
+	if (start.known)
+		pcap_out_handshake(o, start.ts_us, client, server,
+				   start.client_isn, start.server_isn);
+	whole = flows_packets(f, reported_packet, &r, &start);
+	pcap_out_flush(o);
+	return whole;
+}

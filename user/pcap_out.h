@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
+#include "flows.h"
 #include "segment.h"
 
 struct pcap_out;
@@ -39,6 +42,15 @@ int pcap_out_handshake(struct pcap_out *o, uint64_t ts_us,
 		       const struct endpoint *client,
 		       const struct endpoint *server,
 		       uint32_t client_isn, uint32_t server_isn);
+
+/* From the flow table's report callback: the kept packets of the
+ * connection being reported (client and server as the session says),
+ * after a synthetic three-way handshake when live capture told its
+ * start, then flushed. False when some packets were not kept (the flow
+ * table's limits). */
+bool pcap_out_reported(struct pcap_out *o, struct flows *f,
+		       const struct endpoint *client,
+		       const struct endpoint *server);
 
 /* Push buffered packets to the file: 0 or the first write error. */
 int pcap_out_flush(struct pcap_out *o);

@@ -62,30 +62,6 @@ static void on_settled(void *ctx, const struct pending_failure *f,
 		metrics_settled(run->metrics, f, recovered);
 }
 
-struct packet_ctx {
-	struct run *run;
-	const struct session *s;
-};
-
-static void write_packet(void *ctx, const struct flow_packet *p)
-{
-	struct packet_ctx *pc = ctx;
-	const struct endpoint *c = session_tcp_client(pc->s);
-	struct segment seg = {
-		.ts_us = p->ts_us,
-		.src = p->from_client ? *c : pc->s->server,
-		.dst = p->from_client ? pc->s->server : *c,
-		.flags = p->flags,
-		.seq = p->seq,
-		.ack = p->ack,
-		.data = p->data,
-		.caplen = p->caplen,
-		.len = p->len,
-	};
-
-	pcap_out_segment(pc->run->w, &seg);
-}
-
 static void on_report(void *ctx, const struct session *s)
 {
 	struct run *run = ctx;
@@ -106,17 +82,9 @@ static void on_report(void *ctx, const struct session *s)
 		summary_add(run->summary, s, &d, x.ja4);
 	if (run->metrics)
 		metrics_connection(run->metrics, s, &d, NULL);
-	if (run->w && s->outcome == OUTCOME_FAILED) {
-		struct packet_ctx pc = { .run = run, .s = s };
-		struct flow_start start;
-
-		flows_packets(run->flows, NULL, NULL, &start);
-		if (start.known)
-			pcap_out_handshake(run->w, start.ts_us,
-					   session_tcp_client(s), &s->server,
-					   start.client_isn, start.server_isn);
-		flows_packets(run->flows, write_packet, &pc, &start);
-	}
+	if (run->w && s->outcome == OUTCOME_FAILED)
+		pcap_out_reported(run->w, run->flows, session_tcp_client(s),
+				  &s->server);
 	if (run->opt & 8) {
 		report_text(s, &d, &x, line, sizeof(line));
 		if (!text_printable(line))
