@@ -100,6 +100,19 @@ struct {
  * Only drops write it, so it costs nothing while nothing is lost. */
 __u64 ringbuf_drops = 0;
 
+/* Bumped by userspace after each batch of marks it writes to the done
+ * map, and never 0 again once one was: 0 means the map is empty. A flow
+ * keeps the value at which it last found no mark (marks_seen) and looks
+ * again only once it has changed. Most connections never get a mark
+ * (the programs decide them), and a lookup in a map of 65,536 buckets
+ * costs a cache miss or two each time. */
+__u32 marks_gen = 0;
+
+static __always_inline __u32 marks_now(void)
+{
+	return *(volatile __u32 *)&marks_gen;
+}
+
 static __always_inline void ring_full(void)
 {
 	__sync_fetch_and_add(&ringbuf_drops, 1);
@@ -676,13 +689,22 @@ static __always_inline __u8 listener(struct __sk_buff *skb)
 }
 
 /* Userspace marks a connection done in its own map; the flag is copied
- * into the flow, so that from then on one lookup stops each segment. */
+ * into the flow, so that from then on one lookup stops each segment.
+ * The map is looked at only when marks were written since this flow
+ * last found none there (marks_gen). */
 static __always_inline bool decided(struct tw_flow *f, const struct tw_key *k)
 {
+	__u32 gen;
+
 	if (f->decided)
 		return true;
-	if (!bpf_map_lookup_elem(&done, k))
+	gen = marks_now();
+	if (gen == f->marks_seen)
 		return false;
+	if (!bpf_map_lookup_elem(&done, k)) {
+		f->marks_seen = gen;
+		return false;
+	}
 	f->decided = TW_DECIDED_MARK;
 	return true;
 }
@@ -830,12 +852,13 @@ int handle_egress(struct __sk_buff *skb)
 	return handle(skb, false);
 }
 
-/* Userspace's mark of the connection, if any: a lookup first, as
- * deleting takes the bucket's lock even when there is nothing to
- * delete, and most connections have no mark. */
-static __always_inline void forget_mark(const struct tw_key *key)
+/* Userspace's mark of the connection, if any: none while userspace has
+ * written none (marks_gen 0); else a lookup first, as deleting takes the
+ * bucket's lock even when there is nothing to delete, and most
+ * connections have no mark. */
+static __always_inline void forget_mark(const struct tw_key *key, __u32 gen)
 {
-	if (bpf_map_lookup_elem(&done, key))
+	if (gen && bpf_map_lookup_elem(&done, key))
 		bpf_map_delete_elem(&done, key);
 }
 
@@ -845,38 +868,44 @@ static __always_inline void forget_mark(const struct tw_key *key)
  * segments arrive. A flow left from an earlier connection of the same
  * 4-tuple, or one whose walk began at a segment that came out of order,
  * starts afresh; one begun by in-order data that came with the third ACK
- * is kept. The connection is new: nothing of it is done. */
-static __always_inline void seed(struct sock *sk, const struct tw_key *key,
-				 __u32 *client_next, __u32 *server_next)
+ * is kept. The connection is new: nothing of it is done. Returns the
+ * flow kept, or NULL for a new one (nothing of which is lost). */
+static __always_inline struct tw_flow *seed(struct sock *sk,
+					    const struct tw_key *key,
+					    __u32 *client_next,
+					    __u32 *server_next)
 {
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u32 gen = marks_now();
 	struct tw_flow *f, init = {
 		.walking = { 1, 1 },
 		.seeded = 1,
+		/* The mark is forgotten just below. */
+		.marks_seen = gen,
 	};
 
 	*client_next = BPF_CORE_READ(tp, rcv_nxt) -
 		       (__u32)BPF_CORE_READ(tp, bytes_received);
 	*server_next = BPF_CORE_READ(tp, snd_una) -
 		       (__u32)BPF_CORE_READ(tp, bytes_acked);
-	forget_mark(key);
-	if (bpf_map_lookup_elem(&closed, key))
-		bpf_map_delete_elem(&closed, key);
+	forget_mark(key, gen);
 	f = bpf_map_lookup_elem(&flows, key);
 	if (f && !f->seeded && f->walking[0] &&
 	    f->first_seq[0] == *client_next) {
 		f->seeded = 1;
 		f->decided = 0;
+		f->marks_seen = gen;
 		if (!f->walking[1]) {
 			f->walking[1] = 1;
 			f->next_hdr[1] = *server_next;
 			f->first_seq[1] = *server_next;
 		}
-		return;
+		return f;
 	}
 	init.next_hdr[0] = init.first_seq[0] = *client_next;
 	init.next_hdr[1] = init.first_seq[1] = *server_next;
 	bpf_map_update_elem(&flows, key, &init, BPF_ANY);
+	return NULL;
 }
 
 /* Opens and closes of watched server sockets, from the raw tracepoint
@@ -901,13 +930,14 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 	if (newstate == TCP_CLOSE &&
 	    (oldstate == TCP_SYN_SENT || oldstate == TCP_LISTEN))
 		return 0;
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
-		return 0;
-	/* inet_sport, not skc_num: the port is unhashed (skc_num zeroed)
-	 * before a closing socket reaches TCP_CLOSE. */
+	/* The port first: most sockets that change state are on no watched
+	 * port (every client socket of the host). inet_sport, not skc_num:
+	 * the port is unhashed (skc_num zeroed) before a closing socket
+	 * reaches TCP_CLOSE. */
 	key.sport = BPF_CORE_READ((struct inet_sock *)sk, inet_sport);
 	lport = bpf_ntohs(key.sport);
-	if (!is_watched(lport))
+	if (!is_watched(lport) ||
+	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	key.cport = BPF_CORE_READ(sk, __sk_common.skc_dport);
@@ -933,13 +963,15 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 	} else {
 		return 0;
 	}
-	if (newstate == TCP_ESTABLISHED)
-		seed(sk, &key, &client_next, &server_next);
-	f = bpf_map_lookup_elem(&flows, &key);
 	/* Once decided, only the close is told, so that userspace can let
 	 * the connection go; and not even that when decided here, since
-	 * userspace let it go with the last segment (TW_SEG_DECIDED). */
-	if (f && decided(f, &key) &&
+	 * userspace let it go with the last segment (TW_SEG_DECIDED). A
+	 * connection just seeded is decided by nothing yet. */
+	if (newstate == TCP_ESTABLISHED)
+		f = seed(sk, &key, &client_next, &server_next);
+	else
+		f = bpf_map_lookup_elem(&flows, &key);
+	if (f && newstate != TCP_ESTABLISHED && decided(f, &key) &&
 	    (newstate != TCP_CLOSE || f->decided == TW_DECIDED_HERE))
 		ev = NULL;
 	else if (!(ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0))) {
@@ -967,14 +999,20 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (newstate == TCP_CLOSE) {
 		/* What leaves a decided connection after its close (the
-		 * RST of an abortive close) is not sent either. */
+		 * RST of an abortive close) is not sent either. An entry
+		 * left by an earlier connection of the same 4-tuple must not
+		 * silence this one's: it goes now rather than when this one
+		 * began, as most connections are decided and overwrite it. */
 		if (f && f->decided) {
 			__u8 one = 1;
 
 			bpf_map_update_elem(&closed, &key, &one, BPF_ANY);
+		} else if (bpf_map_lookup_elem(&closed, &key)) {
+			bpf_map_delete_elem(&closed, &key);
 		}
-		bpf_map_delete_elem(&flows, &key);
-		forget_mark(&key);
+		if (f)
+			bpf_map_delete_elem(&flows, &key);
+		forget_mark(&key, marks_now());
 	}
 	return 0;
 }

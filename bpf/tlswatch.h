@@ -116,6 +116,8 @@ struct tw_flow {
 	__u16 proxy_len;	/* v2: its length field, as its bytes pass */
 	__u8 hs[2];		/* TW_HS_*, [0] client, [1] server */
 	__u8 pad2[2];
+	__u32 marks_seen;	/* marks_gen when the done map last had no
+				 * mark for this connection */
 };
 
 enum tw_decided {

@@ -177,6 +177,15 @@ static void marks_flush(struct loader *l, bool all)
 		for (uint32_t i = count < n ? count : 0; i < n; i++)
 			bpf_map_update_elem(fd, &l->batch[i], l->ones, BPF_ANY);
 	}
+	/* After the marks, so that a flow that sees the new value finds
+	 * them; never back to 0, which tells the programs the map is
+	 * empty (see marks_gen in bpf/tlswatch.bpf.c). */
+	if (n) {
+		uint32_t gen = l->skel->bss->marks_gen + 1;
+
+		__atomic_store_n(&l->skel->bss->marks_gen, gen ? gen : 1,
+				 __ATOMIC_RELEASE);
+	}
 }
 
 /* Marks whose connection closed in the same batch are never written. */

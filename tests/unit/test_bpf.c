@@ -741,6 +741,13 @@ static void decided(void **state)
 	 * built as the program builds it. */
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.done),
 					     &k, &one, BPF_ANY), 0);
+	/* The program looks at the map only once marks_gen moves from the
+	 * value at which the flow last found nothing there. */
+	assert_int_equal(flow_get(&c, &f), 0);
+	assert_int_equal(f.marks_seen, skel->bss->marks_gen);
+	assert_int_equal(send_seg(&c, CLIENT, TCP_ACK, hello, sizeof(hello)),
+			 1);
+	skel->bss->marks_gen++;
 	assert_int_equal(send_seg(&c, CLIENT, TCP_ACK, hello, sizeof(hello)),
 			 0);
 	assert_int_equal(send_seg(&c, SERVER, TCP_ACK, hello, sizeof(hello)),
