@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0)
 /* Kernel side of tlswatch: cgroup socket-buffer hooks send the first bytes
  * of each watched connection, then only its TLS record headers, to a ring
- * buffer; a TCP state tracepoint says when connections open and close.
- * No kprobes, fentry or BTF-typed tracing: production kernels may lack
- * them. Userspace does all the decoding. */
+ * buffer; a socket-operations program says when connections to a watched
+ * port open and close (their TCP state changes). No kprobes, fentry or
+ * BTF-typed tracing: production kernels may lack them. Userspace does
+ * all the decoding. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
@@ -870,12 +871,11 @@ static __always_inline void forget_mark(const struct tw_key *key, __u32 gen)
  * starts afresh; one begun by in-order data that came with the third ACK
  * is kept. The connection is new: nothing of it is done. Returns the
  * flow kept, or NULL for a new one (nothing of which is lost). */
-static __always_inline struct tw_flow *seed(struct sock *sk,
+static __always_inline struct tw_flow *seed(struct bpf_sock_ops *skops,
 					    const struct tw_key *key,
 					    __u32 *client_next,
 					    __u32 *server_next)
 {
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
 	__u32 gen = marks_now();
 	struct tw_flow *f, init = {
 		.walking = { 1, 1 },
@@ -884,10 +884,8 @@ static __always_inline struct tw_flow *seed(struct sock *sk,
 		.marks_seen = gen,
 	};
 
-	*client_next = BPF_CORE_READ(tp, rcv_nxt) -
-		       (__u32)BPF_CORE_READ(tp, bytes_received);
-	*server_next = BPF_CORE_READ(tp, snd_una) -
-		       (__u32)BPF_CORE_READ(tp, bytes_acked);
+	*client_next = skops->rcv_nxt - (__u32)skops->bytes_received;
+	*server_next = skops->snd_una - (__u32)skops->bytes_acked;
 	forget_mark(key, gen);
 	f = bpf_map_lookup_elem(&flows, key);
 	if (f && !f->seeded && f->walking[0] &&
@@ -908,67 +906,112 @@ static __always_inline struct tw_flow *seed(struct sock *sk,
 	return NULL;
 }
 
-/* Opens and closes of watched server sockets, from the raw tracepoint
- * (no tracefs needed); the socket's fields are read through CO-RE, so
- * the same object works whatever the kernel's struct layout. */
-SEC("raw_tp/inet_sock_set_state")
-int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
+/* The key of a server socket, from its own fields: the same as its
+ * segments build. A dual-stack socket serving an IPv4 client has
+ * IPv4-mapped addresses; its packets are IPv4, and so is the key. */
+static __always_inline bool sock_key(const struct bpf_sock_ops *skops,
+				     struct tw_key *key)
 {
-	struct sock *sk = (struct sock *)ctx->args[0];
-	int oldstate = (int)ctx->args[1];
-	int newstate = (int)ctx->args[2];
+	__u32 family = skops->family;
+
+	__builtin_memset(key, 0, sizeof(*key));
+	key->sport = bpf_htons((__u16)skops->local_port);
+	/* In network order, in the upper half of the word. */
+	key->cport = (__u16)(skops->remote_port >> 16);
+	if (family == AF_INET6 && skops->remote_ip6[0] == 0 &&
+	    skops->remote_ip6[1] == 0 &&
+	    skops->remote_ip6[2] == bpf_htonl(0xffff)) {
+		__u32 c = skops->remote_ip6[3], s = skops->local_ip6[3];
+
+		key->family = AF_INET;
+		__builtin_memcpy(key->caddr, &c, 4);
+		__builtin_memcpy(key->saddr, &s, 4);
+	} else if (family == AF_INET) {
+		__u32 c = skops->remote_ip4, s = skops->local_ip4;
+
+		key->family = AF_INET;
+		__builtin_memcpy(key->caddr, &c, 4);
+		__builtin_memcpy(key->saddr, &s, 4);
+	} else if (family == AF_INET6) {
+		__u32 c[4], s[4];
+
+		/* One field at a time: the context allows no wider loads. */
+		c[0] = skops->remote_ip6[0];
+		c[1] = skops->remote_ip6[1];
+		c[2] = skops->remote_ip6[2];
+		c[3] = skops->remote_ip6[3];
+		s[0] = skops->local_ip6[0];
+		s[1] = skops->local_ip6[1];
+		s[2] = skops->local_ip6[2];
+		s[3] = skops->local_ip6[3];
+		key->family = AF_INET6;
+		__builtin_memcpy(key->caddr, c, 16);
+		__builtin_memcpy(key->saddr, s, 16);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* The cgroup of the socket, which a child socket takes from its
+ * listener: read through CO-RE, so the same object works whatever the
+ * kernel's struct layout. */
+static __always_inline __u64 sock_cgroup(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *bsk = skops->sk;
+	struct tcp_sock *tp;
+
+	if (!bsk)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!tp)
+		return 0;
+	return BPF_CORE_READ(&tp->inet_conn.icsk_inet.sk, sk_cgrp_data.cgroup,
+			     kn, id);
+}
+
+/* Opens and closes of watched server sockets, from socket operations on
+ * the cgroup the packet hooks watch. A connection to a watched port,
+ * once established, asks for its later state changes
+ * (BPF_SOCK_OPS_STATE_CB_FLAG); every other socket costs one test of the
+ * operation. The socket's fields come from the context, not from probe
+ * reads. Always 1: socket operations allow everything. */
+SEC("sockops")
+int handle_sockops(struct bpf_sock_ops *skops)
+{
 	struct tw_state_event *ev;
 	struct tw_flow *f;
-	struct tw_key key = {};
-	__u32 client_next = 0, server_next = 0;
-	__u16 family, lport;
+	struct tw_key key;
+	__u32 op = skops->op, client_next = 0, server_next = 0;
+	int oldstate, newstate;
 
-	/* Opened, closed by one side, or gone. */
-	if (!(newstate == TCP_ESTABLISHED || newstate == TCP_FIN_WAIT1 ||
-	      newstate == TCP_CLOSE_WAIT || newstate == TCP_CLOSE))
-		return 0;
-	if (newstate == TCP_CLOSE &&
-	    (oldstate == TCP_SYN_SENT || oldstate == TCP_LISTEN))
-		return 0;
-	/* The port first: most sockets that change state are on no watched
-	 * port (every client socket of the host). inet_sport, not skc_num:
-	 * the port is unhashed (skc_num zeroed) before a closing socket
-	 * reaches TCP_CLOSE. */
-	key.sport = BPF_CORE_READ((struct inet_sock *)sk, inet_sport);
-	lport = bpf_ntohs(key.sport);
-	if (!is_watched(lport) ||
-	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
-		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	key.cport = BPF_CORE_READ(sk, __sk_common.skc_dport);
-	/* A dual-stack socket serving an IPv4 client has IPv4-mapped
-	 * addresses; its packets are IPv4, and so is the key they make. */
-	if (family == AF_INET6) {
-		struct in6_addr a;
-
-		BPF_CORE_READ_INTO(&a, sk, __sk_common.skc_v6_daddr);
-		if (a.in6_u.u6_addr32[0] == 0 && a.in6_u.u6_addr32[1] == 0 &&
-		    a.in6_u.u6_addr32[2] == bpf_htonl(0xffff))
-			family = AF_INET;
-	}
-	key.family = family;
-	if (family == AF_INET) {
-		BPF_CORE_READ_INTO((__u32 *)key.saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)key.caddr, sk, __sk_common.skc_daddr);
-	} else if (family == AF_INET6) {
-		BPF_CORE_READ_INTO((struct in6_addr *)key.saddr, sk,
-				   __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO((struct in6_addr *)key.caddr, sk,
-				   __sk_common.skc_v6_daddr);
+	if (op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB) {
+		if (!is_watched((__u16)skops->local_port))
+			return 1;
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+					  BPF_SOCK_OPS_STATE_CB_FLAG);
+		oldstate = TCP_SYN_RECV;
+		newstate = TCP_ESTABLISHED;
+	} else if (op == BPF_SOCK_OPS_STATE_CB) {
+		/* Told before the socket changes state: its port is still
+		 * bound, even on the way to TCP_CLOSE. Closed by one side,
+		 * or gone. */
+		oldstate = skops->args[0];
+		newstate = skops->args[1];
+		if (newstate != TCP_FIN_WAIT1 && newstate != TCP_CLOSE_WAIT &&
+		    newstate != TCP_CLOSE)
+			return 1;
 	} else {
-		return 0;
+		return 1;
 	}
+	if (!sock_key(skops, &key))
+		return 1;
 	/* Once decided, only the close is told, so that userspace can let
 	 * the connection go; and not even that when decided here, since
 	 * userspace let it go with the last segment (TW_SEG_DECIDED). A
 	 * connection just seeded is decided by nothing yet. */
 	if (newstate == TCP_ESTABLISHED)
-		f = seed(sk, &key, &client_next, &server_next);
+		f = seed(skops, &key, &client_next, &server_next);
 	else
 		f = bpf_map_lookup_elem(&flows, &key);
 	if (f && newstate != TCP_ESTABLISHED && decided(f, &key) &&
@@ -988,9 +1031,8 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 		ev->newstate = newstate;
 		ev->client_next = client_next;
 		ev->server_next = server_next;
-		/* The child socket carries its listener's cgroup. */
 		ev->cgroup_id = newstate == TCP_ESTABLISHED ?
-			BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id) : 0;
+				sock_cgroup(skops) : 0;
 		if (f)
 			f->lost = 0;
 		/* Reserved: the backlog counts it already. */
@@ -1014,7 +1056,7 @@ int handle_state_change(struct bpf_raw_tracepoint_args *ctx)
 			bpf_map_delete_elem(&flows, &key);
 		forget_mark(&key, marks_now());
 	}
-	return 0;
+	return 1;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -258,7 +258,7 @@ struct loader *loader_open(const struct loader_opts *o, char *err,
 			   size_t errlen)
 {
 	struct loader *l = calloc(1, sizeof(*l));
-	struct bpf_program *progs[2];
+	struct bpf_program *progs[3];
 	int e = 0;
 
 	if (!l) {
@@ -295,7 +295,8 @@ struct loader *loader_open(const struct loader_opts *o, char *err,
 	}
 	progs[0] = l->skel->progs.handle_ingress;
 	progs[1] = l->skel->progs.handle_egress;
-	for (int i = 0; i < 2; i++) {
+	progs[2] = l->skel->progs.handle_sockops;
+	for (int i = 0; i < 3; i++) {
 		l->links[i] = bpf_program__attach_cgroup(progs[i], l->cgroup_fd);
 		if (!l->links[i]) {
 			e = errno;
@@ -303,13 +304,6 @@ struct loader *loader_open(const struct loader_opts *o, char *err,
 				 l->cgroup, strerror(e), hint(e));
 			goto fail;
 		}
-	}
-	l->links[2] = bpf_program__attach(l->skel->progs.handle_state_change);
-	if (!l->links[2]) {
-		e = errno;
-		snprintf(err, errlen, "cannot attach to raw tracepoint inet_sock_set_state: %s%s",
-			 strerror(e), hint(e));
-		goto fail;
 	}
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_ring, l,
 				 NULL);
@@ -525,7 +519,7 @@ int loader_check(const struct loader_opts *o, FILE *out)
 	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0) {
 		fprintf(out, "BTF:         yes (/sys/kernel/btf/vmlinux)\n");
 	} else {
-		fprintf(out, "BTF:         no: the tracepoint program needs it\n");
+		fprintf(out, "BTF:         no: the socket-operations program needs it\n");
 		missing = "kernel BTF";
 	}
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1) {
@@ -552,7 +546,7 @@ int loader_check(const struct loader_opts *o, FILE *out)
 		missing = missing ? missing : "privileges";
 	skel = load(o, &e);
 	if (skel) {
-		fprintf(out, "programs:    load (cgroup_skb ingress and egress, raw tracepoint inet_sock_set_state)\n");
+		fprintf(out, "programs:    load (cgroup_skb ingress and egress, socket operations)\n");
 		tlswatch_bpf__destroy(skel);
 	} else {
 		fprintf(out, "programs:    do not load: %s\n", strerror(e));
@@ -581,7 +575,7 @@ bool loader_prog_stats(const struct loader *l, int i, const char **name,
 		p = l->skel->progs.handle_egress;
 		break;
 	case 2:
-		p = l->skel->progs.handle_state_change;
+		p = l->skel->progs.handle_sockops;
 		break;
 	default:
 		return false;

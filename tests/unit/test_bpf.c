@@ -228,7 +228,7 @@ static uint64_t stat(enum tw_stat which)
 	return sum;
 }
 
-/* What the state tracepoint does when the connection is established:
+/* What the sockops program does when the connection is established:
  * the flow starts seeded with each side's first sequence number. */
 static void seed(const struct conn *c)
 {
@@ -1314,7 +1314,7 @@ static void not_over(void **state)
 	rec(&ss, 23, 250);
 	flagged(&c, SERVER, &ss, ss.len - ss.sent, 0);
 
-	/* Unseeded: the state tracepoint never saw it open. */
+	/* Unseeded: the sockops program never saw it open. */
 	opening(&c, &cs, &ss, false);
 	server_hello(&ss, 70, false);
 	rec(&ss, 20, 1);

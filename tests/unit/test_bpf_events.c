@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /* Ring-buffer events to segments, without the kernel: events built by
  * hand as the BPF programs build them (a budget's bytes whole, then
- * record headers as pieces, lifecycle from the state tracepoint) must
+ * record headers as pieces, lifecycle from the sockops program) must
  * give the same outcomes as the bytes themselves would. */
 #include <arpa/inet.h>
 #include <setjmp.h>
