@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "certcache.h"
 #include "session.h"
 
 static const struct records_ops session_records_ops;
@@ -449,7 +450,7 @@ static void on_handshake(void *ctx, uint8_t type, const uint8_t *body,
 		s->cert = malloc(sizeof(*s->cert));
 		/* A partial parse still names what it could. */
 		if (s->cert) {
-			x509_from_certificate_msg(body, len, false, s->cert);
+			certcache_parse(body, len, false, s->cert);
 			if (!(s->cert->have & X509_HAVE_SUBJECT)) {
 				free(s->cert);
 				s->cert = NULL;

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "certcache.h"
 #include "x509.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -624,9 +625,72 @@ static void test_lengths(void **state)
 	free(der);
 }
 
+static void same_info(const struct x509_info *a, const struct x509_info *b)
+{
+	assert_string_equal(a->subject_cn, b->subject_cn);
+	assert_string_equal(a->subject, b->subject);
+	assert_string_equal(a->issuer_cn, b->issuer_cn);
+	assert_string_equal(a->issuer, b->issuer);
+	assert_string_equal(a->san_first, b->san_first);
+	assert_int_equal(a->n_san, b->n_san);
+	assert_int_equal(a->not_before, b->not_before);
+	assert_int_equal(a->not_after, b->not_after);
+	assert_int_equal(a->self_signed, b->self_signed);
+	assert_int_equal(a->chain_len, b->chain_len);
+	assert_int_equal(a->have, b->have);
+}
+
+/* The cache gives what parsing gives: for the same message again, for
+ * each cut of it, in both forms, and for a message of the same length
+ * and last bytes that differs inside (a changed subject). */
+static void test_message_cached(void **state)
+{
+	uint8_t *ders[2], body[4096];
+	size_t lens[2], len, n;
+	struct x509_info want, got;
+	int r;
+
+	(void)state;
+	ders[0] = load("leaf-san.der", &lens[0]);
+	ders[1] = load("ca.der", &lens[1]);
+	for (int round = 0; round < 2; round++) {
+		for (int tls13 = 0; tls13 < 2; tls13++) {
+			len = build_msg(body, sizeof(body), tls13, ders, lens,
+					2);
+			for (n = 0; n <= len; n += n < 64 ? 1 : 61) {
+				r = x509_from_certificate_msg(body, n, tls13,
+							      &want);
+				assert_int_equal(certcache_parse(body, n,
+								 tls13, &got),
+						 r);
+				same_info(&got, &want);
+				/* Again: from the cache now. */
+				assert_int_equal(certcache_parse(body, n,
+								 tls13, &got),
+						 r);
+				same_info(&got, &want);
+			}
+		}
+	}
+	len = build_msg(body, sizeof(body), false, ders, lens, 2);
+	assert_int_equal(certcache_parse(body, len, false, &got), 0);
+	/* A byte of the leaf's subject or issuer changed: a different
+	 * certificate, which must not be served from the cache. */
+	for (n = 20; n < lens[0]; n++) {
+		body[6 + n] ^= 0x01;
+		r = x509_from_certificate_msg(body, len, false, &want);
+		assert_int_equal(certcache_parse(body, len, false, &got), r);
+		same_info(&got, &want);
+		body[6 + n] ^= 0x01;
+	}
+	certcache_clear();
+	free(ders[0]);
+	free(ders[1]);
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[3 * ARRAY_SIZE(certs) + 11];
+	struct CMUnitTest tests[3 * ARRAY_SIZE(certs) + 12];
 	static char names[3 * ARRAY_SIZE(certs)][64];
 	size_t i, n = 0;
 
@@ -654,6 +718,7 @@ int main(void)
 	ADD(test_message_tls13);
 	ADD(test_message_empty);
 	ADD(test_message_capture);
+	ADD(test_message_cached);
 	ADD(test_message_mutations);
 	ADD(test_times);
 	ADD(test_days_from_civil);
