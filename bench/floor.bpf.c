@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0)
+/* The least a watcher built on cgroup_skb hooks can do and still see
+ * every handshake: for bench/overhead.sh's mode `floor`. Both programs
+ * run on every packet of the host, as tlswatch's do, but keep no state
+ * and decode nothing: each segment of the watched port whose first bytes
+ * are a ClientHello (ingress) or the server's answer, a ServerHello or
+ * an alert (egress), goes to the ring buffer, and nothing else does.
+ * Stateless, so a hello split over segments, or a segment that happens
+ * to start with such bytes mid-stream, is taken as it comes: this is a
+ * bound on cost, not a watcher. */
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+
+#define REC_ALERT 0x15
+#define REC_HANDSHAKE 0x16
+#define HS_CLIENT_HELLO 1
+#define HS_SERVER_HELLO 2
+
+/* The most of a ClientHello sent; the server's answer is always 8 bytes
+ * (record header, 2 bytes, a zero). */
+#define HELLO_MAX 512
+#define ANSWER_LEN 8
+
+/* The server's port, host order; set by the loader before load. */
+const volatile __u16 port = 0;
+
+/* tlswatch's size: the same ring, so the same cache behaviour for the
+ * writes (see RINGBUF_BYTES in user/loader.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* Events dropped with the ring buffer full; written only then. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* Where a hello is copied before it is sent: 512 bytes do not fit on the
+ * stack beside anything else. */
+struct hello_buf {
+	__u8 b[HELLO_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hello_buf);
+} scratch SEC(".maps");
+
+static __always_inline void dropped(void)
+{
+	__u32 zero = 0;
+	__u64 *v = bpf_map_lookup_elem(&drops, &zero);
+
+	if (v)
+		*v += 1;
+}
+
+/* The payload's offset in the skb when the segment is on the watched
+ * port (ingress: to it; egress: from it) and has one; 0 otherwise.
+ * Headers outside the linear part are let pass rather than copied: the
+ * floor pays for no second path (tlswatch's parse_copy), and on loopback
+ * the headers are always linear. */
+static __always_inline __u32 payload_off(struct __sk_buff *skb, bool ingress)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct tcphdr *th;
+	__u32 l4, off;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data;
+
+		if ((void *)(ip + 1) > end)
+			return 0;
+		if (ip->protocol != IPPROTO_TCP ||
+		    (ip->frag_off & bpf_htons(0x3fff)) || ip->ihl < 5)
+			return 0;
+		l4 = ip->ihl * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data;
+
+		if ((void *)(ip6 + 1) > end)
+			return 0;
+		if (ip6->nexthdr != IPPROTO_TCP)
+			return 0;
+		l4 = sizeof(*ip6);
+	} else {
+		return 0;
+	}
+	th = data + l4;
+	if ((void *)(th + 1) > end)
+		return 0;
+	if (bpf_ntohs(ingress ? th->dest : th->source) != port ||
+	    th->doff < 5)
+		return 0;
+	off = l4 + th->doff * 4;
+	/* skb->len, not the IP length: GSO packets on egress are one skb
+	 * of many segments. */
+	return skb->len > off ? off : 0;
+}
+
+/* A ClientHello: its first bytes, up to HELLO_MAX, through the per-CPU
+ * copy, sent with their own length, not a fixed 512: the verifier (6.18,
+ * -mcpu=v3) takes a variable length once both of its bounds are tested
+ * on n here; what handle() tested it does not connect to n. */
+static __always_inline void send_hello(struct __sk_buff *skb, __u32 off)
+{
+	__u32 zero = 0, n = skb->len - off;
+	struct hello_buf *h = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!h)
+		return;
+	if (n > HELLO_MAX)
+		n = HELLO_MAX;
+	if (n < 1 || n > HELLO_MAX)
+		return;
+	if (bpf_skb_load_bytes(skb, off, h->b, n))
+		return;
+	/* No wake-up: the reader reads every 25 ms whatever comes. */
+	if (bpf_ringbuf_output(&events, h->b, n, BPF_RB_NO_WAKEUP))
+		dropped();
+}
+
+static __always_inline int handle(struct __sk_buff *skb, bool ingress)
+{
+	__u32 off = payload_off(skb, ingress);
+	__u8 b[ANSWER_LEN] = {};
+
+	/* Fewer than 6 bytes: no handshake type to look at. */
+	if (!off || skb->len - off < 6)
+		return 1;
+	/* 6 bytes decide; an alert's 7th is its description, so egress
+	 * takes 7 when there are. Constant sizes: one load each way. */
+	if (ingress || skb->len - off < 7) {
+		if (bpf_skb_load_bytes(skb, off, b, 6))
+			return 1;
+	} else if (bpf_skb_load_bytes(skb, off, b, 7)) {
+		return 1;
+	}
+	if (b[1] != 3)
+		return 1;
+	if (ingress) {
+		if (b[0] == REC_HANDSHAKE && b[5] == HS_CLIENT_HELLO)
+			send_hello(skb, off);
+		return 1;
+	}
+	if ((b[0] == REC_HANDSHAKE && b[5] == HS_SERVER_HELLO) ||
+	    b[0] == REC_ALERT) {
+		if (bpf_ringbuf_output(&events, b, sizeof(b),
+				       BPF_RB_NO_WAKEUP))
+			dropped();
+	}
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int floor_ingress(struct __sk_buff *skb)
+{
+	return handle(skb, true);
+}
+
+SEC("cgroup_skb/egress")
+int floor_egress(struct __sk_buff *skb)
+{
+	return handle(skb, false);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

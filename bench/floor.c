@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* floor -p PORT: loads floor.bpf.c's programs on the cgroup v2 root and
+ * reads their ring buffer as tlswatch's loader does, counting what comes
+ * and throwing it away. bench/overhead.sh's mode floor: what any watcher
+ * built on these hooks pays at least. On SIGINT or SIGTERM it prints one
+ * line of counts to stderr and exits 0. Root. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <mntent.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "floor.skel.h"
+
+/* tlswatch's loader's read interval under load (BATCH_NS in
+ * user/loader.c); the programs never wake the reader, so this is how
+ * often it reads, always. */
+#define POLL_MS 25
+
+struct counts {
+	uint64_t hellos, answers, bytes;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Only counts: the kind from the bytes the programs matched on (a
+ * ClientHello's record holds handshake type 1 at byte 5; the server's
+ * 8-byte events are a ServerHello or an alert). */
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct counts *c = ctx;
+	const uint8_t *b = data;
+
+	if (size >= 6 && b[0] == 0x16 && b[5] == 1)
+		c->hellos++;
+	else
+		c->answers++;
+	c->bytes += size;
+	return 0;
+}
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG || level == LIBBPF_INFO)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* The first cgroup2 line of /proc/self/mounts, as overhead.sh finds it. */
+static bool cgroup2_root(char *buf, size_t len)
+{
+	FILE *f = setmntent("/proc/self/mounts", "r");
+	struct mntent *m;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while ((m = getmntent(f))) {
+		if (strcmp(m->mnt_type, "cgroup2") == 0 &&
+		    strlen(m->mnt_dir) < len) {
+			strcpy(buf, m->mnt_dir);
+			found = true;
+			break;
+		}
+	}
+	endmntent(f);
+	return found;
+}
+
+/* Ring-full drops, summed over the CPUs. */
+static int sum_drops(struct floor_bpf *skel, uint64_t *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+	uint32_t zero = 0;
+
+	*sum = 0;
+	if (ncpu <= 0)
+		return -1;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -1;
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.drops), &zero, v)) {
+		free(v);
+		return -1;
+	}
+	for (int i = 0; i < ncpu; i++)
+		*sum += v[i];
+	free(v);
+	return 0;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: floor -p PORT\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct bpf_link *links[2] = {};
+	struct ring_buffer *rb = NULL;
+	struct floor_bpf *skel = NULL;
+	struct counts c = {};
+	char cg[4096], *end;
+	uint64_t drops;
+	long port = 0;
+	int opt, cg_fd = -1, rc = 1, err;
+
+	while ((opt = getopt(argc, argv, "hp:")) != -1) {
+		switch (opt) {
+		case 'p':
+			errno = 0;
+			port = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || port < 1 ||
+			    port > 65535) {
+				fprintf(stderr, "floor: bad port: %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!port || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	/* No SA_RESTART: the signal ends the wait at once. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	libbpf_set_print(print_libbpf);
+	if (!cgroup2_root(cg, sizeof(cg))) {
+		fprintf(stderr, "floor: no cgroup v2 in /proc/self/mounts\n");
+		return 1;
+	}
+	cg_fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg_fd < 0) {
+		fprintf(stderr, "floor: cannot open %s: %s\n", cg,
+			strerror(errno));
+		return 1;
+	}
+	skel = floor_bpf__open();
+	if (!skel) {
+		fprintf(stderr, "floor: cannot open the BPF object: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	skel->rodata->port = port;
+	err = floor_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "floor: cannot load the BPF programs: %s\n",
+			strerror(-err));
+		goto out;
+	}
+	links[0] = bpf_program__attach_cgroup(skel->progs.floor_ingress, cg_fd);
+	links[1] = links[0] ?
+		   bpf_program__attach_cgroup(skel->progs.floor_egress, cg_fd) :
+		   NULL;
+	if (!links[0] || !links[1]) {
+		fprintf(stderr, "floor: cannot attach to cgroup %s: %s\n", cg,
+			strerror(errno));
+		goto out;
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &c,
+			      NULL);
+	if (!rb) {
+		fprintf(stderr, "floor: cannot read the ring buffer: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	fprintf(stderr, "floor: watching TCP port %ld\n", port);
+
+	while (!stop) {
+		int n = ring_buffer__poll(rb, POLL_MS);
+
+		/* Nothing wakes the wait: read what came during it. */
+		if (n == 0)
+			n = ring_buffer__consume(rb);
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "floor: reading the ring buffer: %s\n",
+				strerror(-n));
+			goto out;
+		}
+	}
+	/* What came since the last read. */
+	ring_buffer__consume(rb);
+	if (sum_drops(skel, &drops)) {
+		fprintf(stderr, "floor: cannot read the drop count: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	fprintf(stderr,
+		"floor: events %llu (clienthello %llu, server %llu), bytes %llu, ring-full drops %llu\n",
+		(unsigned long long)(c.hellos + c.answers),
+		(unsigned long long)c.hellos, (unsigned long long)c.answers,
+		(unsigned long long)c.bytes, (unsigned long long)drops);
+	rc = 0;
+out:
+	ring_buffer__free(rb);
+	bpf_link__destroy(links[1]);
+	bpf_link__destroy(links[0]);
+	floor_bpf__destroy(skel);
+	if (cg_fd >= 0)
+		close(cg_fd);
+	return rc;
+}
