@@ -32,6 +32,7 @@ NR == 1 { next }
 	w = $1; r = $2; m = $3
 	if (!(w in seenw)) { seenw[w] = 1; wl[++nw] = w }
 	if (!((w, m) in seenm)) { seenm[w, m] = 1; ml[w, ++nm[w]] = m }
+	if (m == "floor") floor_seen = 1
 	if (r + 1 > nr[w]) nr[w] = r + 1
 	units[w, r, m] = $4; bytes[w, r, m] = $5; secs[w, r, m] = $6
 	work[w, r, m] = $7; tuser[w, r, m] = $8; tsys[w, r, m] = $9
@@ -95,7 +96,9 @@ END {
 	}
 	print ""
 	print "ratio: throughput over that of `" base "` in the same round; the CI is Student's t over the rounds."
-	print "tool CPU: user+sys of the tool's cgroup, plus its BPF programs' run_time_ns (tlswatch) less what the"
-	print "host's other traffic made (measured for 1 s before the load, scaled to the run); tcpdump's"
+	print "tool CPU: user+sys of the tool's cgroup, plus its BPF programs' run_time_ns (tlswatch, floor) less what"
+	print "the host's other traffic made (measured for 1 s before the load, scaled to the run); tcpdump's"
 	print "in-kernel filtering and copies run in the workload's context and show in the last column instead."
+	if (floor_seen)
+		print "floor: no state, no decoding, each ClientHello and the server's answer sent and thrown away: the least a watcher on these hooks pays."
 }

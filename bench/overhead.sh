@@ -18,6 +18,10 @@
 # PORT_IDLE (18629). Mode tlswatch_idle (add it to MODES) runs tlswatch
 # watching PORT_IDLE, where nothing happens: its programs still run on
 # every packet, so it is the floor of what watching costs, capture aside.
+# Mode floor (add it to MODES) runs bench/floor.c watching PORT_TLS:
+# stateless hooks that send each ClientHello and the server's answer to a
+# ring buffer, read and thrown away, the least any watcher on these hooks
+# pays per handshake.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -46,6 +50,7 @@ for t in nginx wrk tcpdump bpftool jq openssl awk; do
 done
 [[ -f $CG2/cgroup.procs ]] || die "no cgroup v2 at $CG2 (set CG2)"
 [[ -x ./tlswatch ]] || make -s tlswatch
+[[ " $MODES " != *" floor "* ]] || make -s -C bench floor
 
 mkdir -p "$DIR/nginx" "$DIR/www"
 rm -f "$DIR"/runs.tsv "$DIR"/cap.pcap*
@@ -53,6 +58,8 @@ rm -f "$DIR"/runs.tsv "$DIR"/cap.pcap*
 cp ./tlswatch "$DIR/tlswatch"
 rm -f "$DIR/tlswatch_b"
 [[ -z ${TLSWATCH_B:-} ]] || cp "$TLSWATCH_B" "$DIR/tlswatch_b"
+rm -f "$DIR/floor"
+[[ " $MODES " != *" floor "* ]] || cp build/bench/floor "$DIR/floor"
 CG=$CG2/tlswatch-overhead-$$
 mkdir "$CG" "$CG/work" "$CG/tool"
 STATS_WAS=$(cat /proc/sys/kernel/bpf_stats_enabled)
@@ -124,6 +131,9 @@ echo "cgroup programs already attached at $CG2: $others (they run in every mode)
 cpu_us() { awk '$1 == "usage_usec" { print $2 }' "$1/cpu.stat"; }
 cpu_ut() { awk '$1 == "user_usec" { u = $2 } $1 == "system_usec" { s = $2 } END { print u, s }' "$1/cpu.stat"; }
 
+# Modes whose tool holds BPF programs, whose run time is counted.
+bpf_mode() { [[ $1 == tlswatch* || $1 == floor ]]; }
+
 # run_time_ns of the BPF programs the process holds (fdinfo names them).
 bpf_ns() {
 	local ids
@@ -144,6 +154,11 @@ start_tool() {  # mode
 		[[ -x $bin ]] || die "mode $1 needs TLSWATCH_B"
 		(echo "$BASHPID" >"$CG/tool/cgroup.procs"
 		 exec "$bin" -p "$port" --json >/dev/null 2>"$err") &
+		TOOL=$!
+		ready="watching TCP port" ;;
+	floor)
+		(echo "$BASHPID" >"$CG/tool/cgroup.procs"
+		 exec "$DIR/floor" -p "$PORT_TLS" >/dev/null 2>"$err") &
 		TOOL=$!
 		ready="watching TCP port" ;;
 	tcpdump)
@@ -202,7 +217,7 @@ for w in $WORKLOADS; do
 			# The hooks see every packet of the host: other traffic's
 			# share of the BPF time, from a second before the load.
 			bg=0
-			if [[ $m == tlswatch* ]]; then
+			if bpf_mode "$m"; then
 				bg=$(bpf_ns "$TOOL")
 				sleep 1
 				bg=$(($(bpf_ns "$TOOL") - bg))
@@ -210,10 +225,10 @@ for w in $WORKLOADS; do
 			w0=$(cpu_us "$CG/work")
 			read -r u0 s0 < <(cpu_ut "$CG/tool")
 			b0=0
-			[[ $m == tlswatch* ]] && b0=$(bpf_ns "$TOOL")
+			bpf_mode "$m" && b0=$(bpf_ns "$TOOL")
 			read -r units bytes secs < <(load "$w")
 			b1=0
-			[[ $m == tlswatch* ]] && b1=$(bpf_ns "$TOOL")
+			bpf_mode "$m" && b1=$(bpf_ns "$TOOL")
 			w1=$(cpu_us "$CG/work")
 			read -r u1 s1 < <(cpu_ut "$CG/tool")
 			stop_tool
