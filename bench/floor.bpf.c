@@ -4,7 +4,7 @@
  * run on every packet of the host, as tlswatch's do, but keep no state
  * and decode nothing: each segment of the watched port whose first bytes
  * are a ClientHello (ingress) or the server's answer, a ServerHello or
- * an alert (egress), goes to the ring buffer, and nothing else does.
+ * a plaintext alert (egress), goes to the ring buffer, and nothing else does.
  * Stateless, so a hello split over segments, or a segment that happens
  * to start with such bytes mid-stream, is taken as it comes: this is a
  * bound on cost, not a watcher. */
@@ -154,8 +154,11 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 			send_hello(skb, off);
 		return 1;
 	}
+	/* A plaintext alert only (2 bytes long): an encrypted one, such as
+	 * the close_notify after a handshake that succeeded, is no answer
+	 * to the hello. One event per handshake either way. */
 	if ((b[0] == REC_HANDSHAKE && b[5] == HS_SERVER_HELLO) ||
-	    b[0] == REC_ALERT) {
+	    (b[0] == REC_ALERT && b[3] == 0 && b[4] == 2)) {
 		if (bpf_ringbuf_output(&events, b, sizeof(b),
 				       BPF_RB_NO_WAKEUP))
 			dropped();
