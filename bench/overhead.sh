@@ -10,6 +10,8 @@
 # confidence interval over the rounds, median and spread); CPU from cgroup
 # v2 cpu.stat (workload and tool each in a cgroup of their own) and the BPF
 # programs' run_time_ns (kernel.bpf_stats_enabled, restored at exit).
+# tcpdump's tap in the kernel, which has no run time of its own, from
+# perf's samples of the host (PERF=0 to go without; PERF_HZ, 999).
 # Root. Settings (environment): ROUNDS (10), SECS (5 per run), QUICK=1
 # (3 rounds of 2 s), WORKLOADS, MODES, CONNS_HS (8), CONNS_BULK (4),
 # TLSWATCH_B (another tlswatch binary, run as mode tlswatch_b: an A/B of
@@ -67,6 +69,7 @@ NGINX=
 TOOL=
 
 cleanup() {
+	[[ -n ${PERF_PID:-} ]] && kill -INT "$PERF_PID" 2>/dev/null && wait "$PERF_PID" 2>/dev/null
 	[[ -n $TOOL ]] && kill "$TOOL" 2>/dev/null && wait "$TOOL" 2>/dev/null
 	[[ -n $NGINX ]] && kill "$NGINX" 2>/dev/null && wait "$NGINX" 2>/dev/null
 	echo "$STATS_WAS" >/proc/sys/kernel/bpf_stats_enabled
@@ -133,6 +136,42 @@ cpu_ut() { awk '$1 == "user_usec" { u = $2 } $1 == "system_usec" { s = $2 } END 
 
 # Modes whose tool holds BPF programs, whose run time is counted.
 bpf_mode() { [[ $1 == tlswatch* || $1 == floor ]]; }
+
+# The tool's work in the kernel, from perf's samples of the whole host
+# during the load (cpu-clock, PERF_HZ a second per CPU, call chains):
+# tcpdump's tap (the packet socket's copy of every packet, run in the
+# sender's context and charged to the workload) has no run_time_ns of
+# its own. For the BPF tools, the programs and the cgroup hooks that
+# call them, as a check on run_time_ns. perf runs in every mode, so that
+# its own cost weighs on all of them alike.
+PERF_HZ=${PERF_HZ:-999}
+PERF=${PERF:-$(command -v perf >/dev/null && echo 1 || echo 0)}
+[[ $PERF == 1 ]] || echo "overhead.sh: no perf (PERF=0 or not installed): tcpdump's in-kernel tap is not counted" >&2
+perf_start() {
+	[[ $PERF == 1 ]] || return 0
+	perf record -q -a -g -e cpu-clock -F "$PERF_HZ" -o "$DIR/perf.data" \
+		>/dev/null 2>&1 &
+	PERF_PID=$!
+	sleep 0.2
+}
+perf_stop() {
+	[[ -n ${PERF_PID:-} ]] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null || true
+	wait "$PERF_PID" 2>/dev/null || true
+	PERF_PID=
+}
+perf_ns() {  # mode: ns of CPU in the mode's kernel-side work
+	[[ $PERF == 1 && -s $DIR/perf.data ]] || { echo 0; return; }
+	local pat
+	case $1 in
+	tcpdump) pat='dev_queue_xmit_nit|tpacket_rcv|[^t]packet_rcv' ;;
+	none) echo 0; return ;;
+	*) pat='__cgroup_bpf_run_filter_(skb|sock_ops)|bpf_prog_[0-9a-f]+_(handle|floor)_' ;;
+	esac
+	perf script -i "$DIR/perf.data" -F ip,sym 2>/dev/null |
+		awk -v pat="$pat" -v hz="$PERF_HZ" 'BEGIN { RS = "" }
+			$0 ~ pat { n++ } END { printf "%d\n", n * 1e9 / hz }'
+}
 
 # run_time_ns of the BPF programs the process holds (fdinfo names them).
 bpf_ns() {
@@ -204,7 +243,7 @@ load() {  # workload
 }
 
 echo "overhead: rounds $ROUNDS, $SECS s per run, workloads: $WORKLOADS; modes: $MODES"
-printf 'workload\tround\tmode\tunits\tbytes\tsecs\twork_us\ttool_user_us\ttool_sys_us\tbpf_ns\tbg_ns_per_s\n' >"$DIR/runs.tsv"
+printf 'workload\tround\tmode\tunits\tbytes\tsecs\twork_us\ttool_user_us\ttool_sys_us\tbpf_ns\tbg_ns_per_s\tkern_perf_ns\n' >"$DIR/runs.tsv"
 read -ra modes <<<"$MODES"
 nm=${#modes[@]}
 for w in $WORKLOADS; do
@@ -226,15 +265,19 @@ for w in $WORKLOADS; do
 			read -r u0 s0 < <(cpu_ut "$CG/tool")
 			b0=0
 			bpf_mode "$m" && b0=$(bpf_ns "$TOOL")
+			perf_start
 			read -r units bytes secs < <(load "$w")
 			b1=0
 			bpf_mode "$m" && b1=$(bpf_ns "$TOOL")
 			w1=$(cpu_us "$CG/work")
 			read -r u1 s1 < <(cpu_ut "$CG/tool")
+			perf_stop
+			kern=$(perf_ns "$m")
+			rm -f "$DIR/perf.data"
 			stop_tool
-			printf '%s\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n' "$w" "$r" "$m" \
+			printf '%s\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n' "$w" "$r" "$m" \
 				"$units" "$bytes" "$secs" $((w1 - w0)) $((u1 - u0)) \
-				$((s1 - s0)) $((b1 - b0)) "$bg" >>"$DIR/runs.tsv"
+				$((s1 - s0)) $((b1 - b0)) "$bg" "$kern" >>"$DIR/runs.tsv"
 			printf '  %-9s round %2d %-8s %8s units %6ss\n' "$w" "$r" "$m" "$units" "$secs"
 		done
 	done
