@@ -2,12 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The tables of bench/overhead.sh from its runs.tsv (one line per run:
 # workload round mode units bytes secs work_us tool_user_us tool_sys_us
-# bpf_ns bg_ns_per_s kern_perf_ns). The BPF time the host's other traffic
-# made in the second before the load (bg), scaled to the run, is taken
-# out of the tool's figures and shown on its own. tcpdump's work in the
-# kernel (kern_perf_ns, from perf's samples) is added to its figures; for
-# the BPF tools it is shown beside run_time_ns as a check. Every ratio is
-# taken within a round, against mode `base`.
+# bpf_ns bg_ns_per_s kern_perf_ns). The tool's work in the kernel is
+# perf's count (kern_perf_ns) when the runs have one; else, for the BPF
+# tools, run_time_ns less the BPF time the host's other traffic made in
+# the second before the load (bg, scaled to the run, shown on its own).
+# Every ratio is taken within a round, against mode `base`.
 # Plain POSIX awk (Debian's default is mawk).
 
 function median(a, n,    i, j, t, s) {
@@ -64,13 +63,9 @@ END {
 				ratio[n] = thr[n] / (qb / secs[w, r, base])
 				net = bpf[w, r, m] - bg[w, r, m]
 				if (net < 0) net = 0
-				# tcpdump's tap has no run_time_ns: perf's count. For
-				# the BPF tools the larger of the two: perf's also
-				# holds the cgroup hooks that call the programs.
 				bcpu[n] = net / 1e6
-				kn = kern[w, r, m] - bg[w, r, m]
-				if (m == "tcpdump") net = kern[w, r, m]
-				else if (kn > net) net = kn
+				if (perf_seen)
+					net = kern[w, r, m]
 				tool = tuser[w, r, m] + tsys[w, r, m] + net / 1000
 				kcpu[n] = kern[w, r, m] / 1e6
 				ucpu[n] = tuser[w, r, m] / 1000
@@ -108,14 +103,17 @@ END {
 	}
 	print ""
 	print "ratio: throughput over that of `" base "` in the same round; the CI is Student's t over the rounds."
-	print "tool CPU: user+sys of the tool's cgroup, plus its work in the kernel. For the BPF tools (tlswatch, floor):"
-	print "their programs' run_time_ns, or perf's count of the programs and the cgroup hooks calling them if"
-	print "larger, less what the host's other traffic made (measured for 1 s before the load, scaled to the"
-	print "run). For tcpdump: its tap (the packet socket's filter and copy of each packet, run in the"
-	print "workload's context), from perf's samples of the host. \"in the kernel (perf)\" is perf's count; perf"
-	print "runs in every mode, so its own cost weighs on all alike."
-	if (!perf_seen)
-		print "no perf figures in these runs: tcpdump's tap is NOT counted, and its figures are too low."
+	if (perf_seen) {
+		print "tool CPU: user+sys of the tool's cgroup, plus its work in the kernel from perf's samples of the host"
+		print "(\"in the kernel (perf)\"): for the BPF tools (tlswatch, floor) their programs and the cgroup hooks"
+		print "calling them, with bpf_stats off as in production (so no run_time_ns); for tcpdump its tap, the"
+		print "packet socket's filter and copy of each packet, run in the workload's context. perf runs in every"
+		print "mode, so its own cost weighs on all alike."
+	} else {
+		print "tool CPU: user+sys of the tool's cgroup, plus its BPF programs' run_time_ns (tlswatch, floor) less what"
+		print "the host's other traffic made (measured for 1 s before the load, scaled to the run). No perf in"
+		print "these runs: tcpdump's tap in the kernel is NOT counted, and its figures are too low."
+	}
 	if (floor_seen)
 		print "floor: no state, no decoding, each ClientHello and the server's answer sent and thrown away: the least a watcher on these hooks pays."
 }

@@ -8,10 +8,11 @@
 #   plainbulk  the same over plain HTTP, on a port nobody watches
 # Throughput is given as a ratio to `none` in the same round (mean and 95%
 # confidence interval over the rounds, median and spread); CPU from cgroup
-# v2 cpu.stat (workload and tool each in a cgroup of their own) and the BPF
-# programs' run_time_ns (kernel.bpf_stats_enabled, restored at exit).
-# tcpdump's tap in the kernel, which has no run time of its own, from
-# perf's samples of the host (PERF=0 to go without; PERF_HZ, 999).
+# v2 cpu.stat (workload and tool each in a cgroup of their own), and the
+# tool's work in the kernel from perf's samples of the host (see
+# perf_ns), with kernel.bpf_stats_enabled off as in production. PERF=0
+# (or no perf): the BPF programs' run_time_ns instead, with the
+# statistics on (restored at exit), and tcpdump's tap not counted.
 # Root. Settings (environment): ROUNDS (10), SECS (5 per run), QUICK=1
 # (3 rounds of 2 s), WORKLOADS, MODES, CONNS_HS (8), CONNS_BULK (4),
 # TLSWATCH_B (another tlswatch binary, run as mode tlswatch_b: an A/B of
@@ -42,6 +43,9 @@ PORT_TLS=${PORT_TLS:-18620}
 PORT_PLAIN=${PORT_PLAIN:-18621}
 PORT_IDLE=${PORT_IDLE:-18629}
 DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/tlswatch-overhead}
+PERF_HZ=${PERF_HZ:-999}
+PERF=${PERF:-$(command -v perf >/dev/null && echo 1 || echo 0)}
+[[ $PERF == 1 ]] || echo "overhead.sh: no perf (PERF=0 or not installed): BPF from run_time_ns, and tcpdump's tap in the kernel not counted" >&2
 # cgroup v2, wherever it is mounted (/sys/fs/cgroup/unified on hybrid hosts).
 CG2=${CG2:-$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)}
 
@@ -125,7 +129,8 @@ for _ in $(seq 50); do
 	kill -0 "$NGINX" 2>/dev/null || die "nginx died: $(cat "$DIR/nginx-error.log")"
 	sleep 0.1
 done
-echo 1 >/proc/sys/kernel/bpf_stats_enabled
+[[ $PERF == 1 ]] && echo 0 >/proc/sys/kernel/bpf_stats_enabled ||
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled
 
 # Other watchers' cgroup programs run on every packet of this host too.
 others=$(bpftool cgroup show "$CG2" 2>/dev/null | grep -c cgroup_ || true)
@@ -139,14 +144,13 @@ bpf_mode() { [[ $1 == tlswatch* || $1 == floor ]]; }
 
 # The tool's work in the kernel, from perf's samples of the whole host
 # during the load (cpu-clock, PERF_HZ a second per CPU, call chains):
-# tcpdump's tap (the packet socket's copy of every packet, run in the
-# sender's context and charged to the workload) has no run_time_ns of
-# its own. For the BPF tools, the programs and the cgroup hooks that
-# call them, as a check on run_time_ns. perf runs in every mode, so that
-# its own cost weighs on all of them alike.
-PERF_HZ=${PERF_HZ:-999}
-PERF=${PERF:-$(command -v perf >/dev/null && echo 1 || echo 0)}
-[[ $PERF == 1 ]] || echo "overhead.sh: no perf (PERF=0 or not installed): tcpdump's in-kernel tap is not counted" >&2
+# for tcpdump its tap (the packet socket's filter and copy of every
+# packet, run in the sender's context and charged to the workload), which
+# has no run_time_ns; for the BPF tools the programs and the cgroup hooks
+# that call them, which run_time_ns leaves out. Without the statistics:
+# in this guest their two clock reads cost about what a short program
+# does. perf runs in every mode, so that its own cost weighs on all of
+# them alike.
 perf_start() {
 	[[ $PERF == 1 ]] || return 0
 	perf record -q -a -g -e cpu-clock -F "$PERF_HZ" -o "$DIR/perf.data" \

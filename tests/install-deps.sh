@@ -9,7 +9,7 @@ build="gcc make pkg-config libpcap-dev clang llvm libbpf-dev bpftool
 libelf-dev zlib1g-dev libssl-dev libmicrohttpd-dev"
 test="$build libcmocka-dev jq nginx-light openssl gnutls-bin curl tcpdump
 tshark python3 iproute2 haproxy nmap prometheus python3-yaml wrk
-debootstrap cpio qemu-system-x86 libclang-rt-14-dev valgrind"
+debootstrap cpio qemu-system-x86 libclang-rt-14-dev valgrind linux-perf"
 
 case "${1:-}" in
 build) pkgs=$build ;;
