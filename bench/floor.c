@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <mntent.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cgroup.h"
 #include "floor.skel.h"
 
 /* tlswatch's loader's read interval under load (BATCH_NS in
@@ -60,27 +60,6 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt,
 	if (level == LIBBPF_DEBUG || level == LIBBPF_INFO)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
-}
-
-/* The first cgroup2 line of /proc/self/mounts, as overhead.sh finds it. */
-static bool cgroup2_root(char *buf, size_t len)
-{
-	FILE *f = setmntent("/proc/self/mounts", "r");
-	struct mntent *m;
-	bool found = false;
-
-	if (!f)
-		return false;
-	while ((m = getmntent(f))) {
-		if (strcmp(m->mnt_type, "cgroup2") == 0 &&
-		    strlen(m->mnt_dir) < len) {
-			strcpy(buf, m->mnt_dir);
-			found = true;
-			break;
-		}
-	}
-	endmntent(f);
-	return found;
 }
 
 /* Ring-full drops, summed over the CPUs. */
@@ -152,7 +131,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	libbpf_set_print(print_libbpf);
-	if (!cgroup2_root(cg, sizeof(cg))) {
+	if (!cgroup2_mount(cg, sizeof(cg))) {
 		fprintf(stderr, "floor: no cgroup v2 in /proc/self/mounts\n");
 		return 1;
 	}
