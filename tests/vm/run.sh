@@ -78,10 +78,11 @@ boot() {  # accelerator and CPU model
 		-serial "file:$tmp/console.log" -serial "file:$tmp/out.log" \
 		>>"$tmp/qemu.log" 2>&1
 }
-# KVM when the host offers it, with the host's CPU: under nested
-# virtualisation KVM can refuse what -cpu max asks (seen: "failed to set
-# MSR 0x10a"), and qemu then aborts before the guest starts. Emulation
-# when there is no KVM, or when it failed so.
+# KVM when the host offers it, with the host's CPU. Under nested
+# virtualisation KVM can fail to set up the guest's CPU (seen here:
+# "failed to set MSR 0x10a", with -cpu max and with -cpu host), and
+# qemu then aborts before the guest starts. Emulation when there is no
+# KVM, or when it failed so.
 : >"$tmp/qemu.log"
 qrc=1
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
