@@ -258,9 +258,10 @@ for w in $WORKLOADS; do
 			m=${modes[$(((i + r) % nm))]}
 			start_tool "$m"
 			# The hooks see every packet of the host: other traffic's
-			# share of the BPF time, from a second before the load.
+			# share of the BPF time, from a second before the load
+			# (run_time_ns: without perf only).
 			bg=0
-			if bpf_mode "$m"; then
+			if [[ $PERF != 1 ]] && bpf_mode "$m"; then
 				bg=$(bpf_ns "$TOOL")
 				sleep 1
 				bg=$(($(bpf_ns "$TOOL") - bg))

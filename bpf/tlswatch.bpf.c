@@ -95,10 +95,10 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
-/* Events dropped with the ring buffer full, also here: userspace asks
- * after every read whether there were new ones, and reads this from the
- * mapped .bss rather than summing the per-CPU counter with a bpf() call.
- * Only drops write it, so it costs nothing while nothing is lost. */
+/* Events dropped with the ring buffer full: here, not among the per-CPU
+ * stats, since userspace asks after every read whether there were new
+ * ones and reads this from the mapped .bss with no bpf() call. Only drops
+ * write it, so it costs nothing while nothing is lost. */
 __u64 ringbuf_drops = 0;
 
 /* Bumped by userspace after each batch of marks it writes to the done
@@ -112,11 +112,6 @@ __u32 marks_gen = 0;
 static __always_inline __u32 marks_now(void)
 {
 	return *(volatile __u32 *)&marks_gen;
-}
-
-static __always_inline void ring_full(void)
-{
-	__sync_fetch_and_add(&ringbuf_drops, 1);
 }
 
 static __always_inline void count(__u32 which)
@@ -314,10 +309,12 @@ static __always_inline __u64 wakeup(__u64 from, __u64 size)
 	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
-/* An event of the flow is lost: say so in the next, and leave the
- * verdict to userspace, which may now lack what decides. */
-static __always_inline void flow_lost(struct tw_flow *f)
+/* An event of the flow (or of none) found the ring buffer full: count
+ * it, say so in the flow's next, and leave the verdict to userspace,
+ * which may now lack what decides. */
+static __always_inline void ring_full(struct tw_flow *f)
 {
+	__sync_fetch_and_add(&ringbuf_drops, 1);
 	if (f) {
 		f->lost = 1;
 		f->hs[1] |= TW_HS_NEVER;
@@ -350,9 +347,7 @@ static __always_inline bool send(struct tw_segment_event *ev, __u32 dlen,
 			       wakeup(bpf_ringbuf_query(&events,
 							BPF_RB_AVAIL_DATA),
 				      size))) {
-		count(TW_STAT_RINGBUF_FULL);
-		ring_full();
-		flow_lost(f);
+		ring_full(f);
 		return false;
 	}
 	count(TW_STAT_SEGMENTS);
@@ -914,6 +909,9 @@ static __always_inline bool sock_key(const struct bpf_sock_ops *skops,
 {
 	__u32 family = skops->family;
 
+	/* Each family's context fields in a branch of their own: clang
+	 * would make one read of either a load from a chosen offset of the
+	 * context, which the verifier refuses. */
 	__builtin_memset(key, 0, sizeof(*key));
 	key->sport = bpf_htons((__u16)skops->local_port);
 	/* In network order, in the upper half of the word. */
@@ -1018,9 +1016,7 @@ int handle_sockops(struct bpf_sock_ops *skops)
 	    (newstate != TCP_CLOSE || f->decided == TW_DECIDED_HERE))
 		ev = NULL;
 	else if (!(ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0))) {
-		count(TW_STAT_RINGBUF_FULL);
-		ring_full();
-		flow_lost(f);
+		ring_full(f);
 	}
 	if (ev) {
 		ev->type = TW_EV_STATE;

@@ -167,7 +167,8 @@ struct tw_state_event {
 /* Per-CPU counters, one array slot each. */
 enum tw_stat {
 	TW_STAT_SEGMENTS,	/* segment events sent */
-	TW_STAT_RINGBUF_FULL,	/* events dropped: ring buffer full */
+	TW_STAT_RINGBUF_FULL,	/* events dropped, ring buffer full: kept in
+				 * .bss (ringbuf_drops), not in this array */
 	TW_STAT_FLOW_FULL,	/* flow state could not be created */
 	TW_STAT_NOSYNC,		/* directions whose record walk was lost */
 	TW_STAT_AHEAD,		/* segments past a hole, sent without walk */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "certcache.h"
+#include "hash.h"
 
 #define SLOTS 8			/* power of two */
 #define MAX_BODY (64 << 10)	/* larger messages are parsed every time */
@@ -25,11 +26,9 @@ static struct slot slots[SLOTS];
 static struct slot *slot_of(const uint8_t *body, size_t len)
 {
 	size_t tail = len < 16 ? len : 16;
-	uint32_t h = (uint32_t)len * 0x9e3779b1u;
 
-	for (size_t i = len - tail; i < len; i++)
-		h = (h ^ body[i]) * 16777619u;
-	return &slots[(h ^ h >> 16) & (SLOTS - 1)];
+	return &slots[seeded_hash((uint32_t)len, body + len - tail, tail) &
+		      (SLOTS - 1)];
 }
 
 int certcache_parse(const uint8_t *body, size_t len, bool tls13,

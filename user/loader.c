@@ -465,7 +465,10 @@ void loader_stats(const struct loader *l, uint64_t *v, int n)
 {
 	memset(v, 0, n * sizeof(*v));
 	for (int i = 0; i < n && i < TW_STAT__COUNT; i++)
-		v[i] = stat_sum(l, i);
+		v[i] = i == TW_STAT_RINGBUF_FULL ?
+		       __atomic_load_n(&l->skel->bss->ringbuf_drops,
+				       __ATOMIC_RELAXED) :
+		       stat_sum(l, i);
 }
 
 void loader_close(struct loader *l)
