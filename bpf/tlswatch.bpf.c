@@ -31,6 +31,20 @@ struct {
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
 
+/* The flow state of a connection seen open (sockops seeds it): kept in
+ * its server socket, so that a segment finds it through skb->sk with no
+ * hash of its 4-tuple, and it goes when the socket does. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tw_flow);
+} sk_flows SEC(".maps");
+
+/* The flow state of segments with no such socket: data that reaches the
+ * listener with the third ACK (moved to the socket when it is
+ * established), connections open before tlswatch started, and
+ * BPF_PROG_TEST_RUN's stand-in socket. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -141,6 +155,22 @@ struct pkt {
 	__u8 dir;		/* 0 from the client, 1 from the server */
 };
 
+/* The flow kept in the segment's socket, if any. The helper takes any
+ * socket and finds storage only in a full one; a listener has none. */
+static __always_inline struct tw_flow *sock_flow(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	return sk ? bpf_sk_storage_get(&sk_flows, sk, NULL, 0) : NULL;
+}
+
+static __always_inline bool sock_decided(struct __sk_buff *skb)
+{
+	struct tw_flow *f = sock_flow(skb);
+
+	return f && f->decided;
+}
+
 /* The rest of parse, once the segment's port is known to be watched:
  * ip (to end) and th point into the packet, or at copies of its
  * headers. */
@@ -160,6 +190,11 @@ static __always_inline int fill(struct __sk_buff *skb, bool ingress,
 	/* FIN and RST tell who ended a handshake; SYNs and pure ACKs say
 	 * nothing userspace needs: stop before building the key. */
 	if (len == 0 && !(flags & (TCPF_FIN | TCPF_RST)))
+		return -1;
+	/* Most segments of a watched port belong to a connection whose
+	 * handshake is over: its flow in the socket says so, and nothing
+	 * more is done, not even the key. */
+	if (sock_decided(skb))
 		return -1;
 	__builtin_memset(&p->key, 0, sizeof(p->key));
 	/* Loopback traffic passes egress and ingress: the receiving
@@ -717,9 +752,11 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 
 	if (parse(skb, ingress, &p))
 		return 1;
+	f = sock_flow(skb);
 	if (p.len == 0) {
 		/* A FIN or an RST (parse stopped the others). */
-		f = bpf_map_lookup_elem(&flows, &p.key);
+		if (!f)
+			f = bpf_map_lookup_elem(&flows, &p.key);
 		if (f ? decided(f, &p.key) :
 		    !!bpf_map_lookup_elem(&closed, &p.key))
 			return 1;
@@ -728,7 +765,8 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 			send(ev, 0, f);
 		return 1;
 	}
-	f = bpf_map_lookup_elem(&flows, &p.key);
+	if (!f)
+		f = bpf_map_lookup_elem(&flows, &p.key);
 	if (!f) {
 		struct tw_flow init = {};
 
@@ -861,42 +899,61 @@ static __always_inline void forget_mark(const struct tw_key *key, __u32 gen)
 /* A connection is established: the true start of both directions, from
  * the socket (less what it already received or had acknowledged, for
  * data that came with the SYN), so that the walk starts right however
- * segments arrive. A flow left from an earlier connection of the same
- * 4-tuple, or one whose walk began at a segment that came out of order,
- * starts afresh; one begun by in-order data that came with the third ACK
- * is kept. The connection is new: nothing of it is done. Returns the
- * flow kept, or NULL for a new one (nothing of which is lost). */
+ * segments arrive. The flow goes into the socket. A flow begun in the
+ * hash by in-order data that came with the third ACK (to the listener)
+ * moves with it; one left there by an earlier connection of the same
+ * 4-tuple, or begun at a segment that came out of order, is dropped and
+ * the walk starts afresh. The connection is new: nothing of it is done.
+ * Returns the flow, or NULL when it went into the hash for want of the
+ * socket's storage and is new (nothing of it is lost). */
 static __always_inline struct tw_flow *seed(struct bpf_sock_ops *skops,
 					    const struct tw_key *key,
 					    __u32 *client_next,
 					    __u32 *server_next)
 {
+	struct bpf_sock *sk = skops->sk;
 	__u32 gen = marks_now();
-	struct tw_flow *f, init = {
+	struct tw_flow *f, *s, init = {
 		.walking = { 1, 1 },
 		.seeded = 1,
 		/* The mark is forgotten just below. */
 		.marks_seen = gen,
 	};
+	bool keep;
 
 	*client_next = skops->rcv_nxt - (__u32)skops->bytes_received;
 	*server_next = skops->snd_una - (__u32)skops->bytes_acked;
 	forget_mark(key, gen);
 	f = bpf_map_lookup_elem(&flows, key);
-	if (f && !f->seeded && f->walking[0] &&
-	    f->first_seq[0] == *client_next) {
-		f->seeded = 1;
-		f->decided = 0;
-		f->marks_seen = gen;
-		if (!f->walking[1]) {
-			f->walking[1] = 1;
-			f->next_hdr[1] = *server_next;
-			f->first_seq[1] = *server_next;
+	keep = f && !f->seeded && f->walking[0] &&
+	       f->first_seq[0] == *client_next;
+	if (keep) {
+		init = *f;
+		init.seeded = 1;
+		init.decided = 0;
+		init.marks_seen = gen;
+		if (!init.walking[1]) {
+			init.walking[1] = 1;
+			init.next_hdr[1] = *server_next;
+			init.first_seq[1] = *server_next;
 		}
+	} else {
+		init.next_hdr[0] = init.first_seq[0] = *client_next;
+		init.next_hdr[1] = init.first_seq[1] = *server_next;
+	}
+	s = sk ? bpf_sk_storage_get(&sk_flows, sk, &init,
+				    BPF_SK_STORAGE_GET_F_CREATE) : NULL;
+	if (s) {
+		if (f)
+			bpf_map_delete_elem(&flows, key);
+		return s;
+	}
+	/* No storage (memory): the hash keeps the flow, as for a
+	 * connection opened before tlswatch started. */
+	if (keep) {
+		*f = init;
 		return f;
 	}
-	init.next_hdr[0] = init.first_seq[0] = *client_next;
-	init.next_hdr[1] = init.first_seq[1] = *server_next;
 	bpf_map_update_elem(&flows, key, &init, BPF_ANY);
 	return NULL;
 }
@@ -978,7 +1035,7 @@ SEC("sockops")
 int handle_sockops(struct bpf_sock_ops *skops)
 {
 	struct tw_state_event *ev;
-	struct tw_flow *f;
+	struct tw_flow *f, *in_sock = NULL;
 	struct tw_key key;
 	__u32 op = skops->op, client_next = 0, server_next = 0;
 	int oldstate, newstate;
@@ -1008,10 +1065,16 @@ int handle_sockops(struct bpf_sock_ops *skops)
 	 * the connection go; and not even that when decided here, since
 	 * userspace let it go with the last segment (TW_SEG_DECIDED). A
 	 * connection just seeded is decided by nothing yet. */
-	if (newstate == TCP_ESTABLISHED)
+	if (newstate == TCP_ESTABLISHED) {
 		f = seed(skops, &key, &client_next, &server_next);
-	else
-		f = bpf_map_lookup_elem(&flows, &key);
+	} else {
+		struct bpf_sock *sk = skops->sk;
+
+		f = sk ? bpf_sk_storage_get(&sk_flows, sk, NULL, 0) : NULL;
+		in_sock = f;
+		if (!f)
+			f = bpf_map_lookup_elem(&flows, &key);
+	}
 	if (f && newstate != TCP_ESTABLISHED && decided(f, &key) &&
 	    (newstate != TCP_CLOSE || f->decided == TW_DECIDED_HERE))
 		ev = NULL;
@@ -1037,18 +1100,23 @@ int handle_sockops(struct bpf_sock_ops *skops)
 	}
 	if (newstate == TCP_CLOSE) {
 		/* What leaves a decided connection after its close (the
-		 * RST of an abortive close) is not sent either. An entry
-		 * left by an earlier connection of the same 4-tuple must not
-		 * silence this one's: it goes now rather than when this one
-		 * began, as most connections are decided and overwrite it. */
-		if (f && f->decided) {
+		 * RST of an abortive close) is not sent either: the flow in
+		 * the socket says so until the socket is freed; one in the
+		 * hash goes, and a table of closed ones says so instead. An
+		 * entry there left by an earlier connection of the same
+		 * 4-tuple must not silence this one's: it goes now rather
+		 * than when this one began, as most connections are decided
+		 * and overwrite it. */
+		if (in_sock && in_sock->decided) {
+			/* Nothing: the socket's storage goes with it. */
+		} else if (f && f->decided) {
 			__u8 one = 1;
 
 			bpf_map_update_elem(&closed, &key, &one, BPF_ANY);
 		} else if (bpf_map_lookup_elem(&closed, &key)) {
 			bpf_map_delete_elem(&closed, &key);
 		}
-		if (f)
+		if (f && !in_sock)
 			bpf_map_delete_elem(&flows, &key);
 		forget_mark(&key, marks_now());
 	}

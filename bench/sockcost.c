@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* Cost per packet of tlswatch's cgroup_skb programs on real loopback
+ * connections, which BPF_PROG_TEST_RUN (bpfcost.c) cannot show: its
+ * stand-in socket carries no socket storage, so a flow kept in the server
+ * socket (sk_flows) is found only on real traffic.
+ *
+ * Three connections carry a ping-pong of small messages (TCP_NODELAY,
+ * so each message is one segment and each ACK rides on the answer): one
+ * to a watched port that userspace has marked done, one to a watched port
+ * decided by nothing (its segments are past the budget and walked), and
+ * one to a port nobody watches. Only the server sockets are in the cgroup
+ * the programs are attached to (the clients' are made outside it), so
+ * each program run is one of the server's segments. The kernel's
+ * run-time statistics are on while it runs; an empty cgroup_skb program
+ * attached to the same cgroup runs on the same segments, and its time
+ * per run (the cost of running any program, and of the statistics' own
+ * clock reads) is taken out. Root. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "../bpf/tlswatch.h"
+#include "tlswatch.skel.h"
+#include "cgroup.h"
+
+#define MSG 100
+
+enum { C_DONE, C_WALKED, C_UNWATCHED, C__N };
+static const char *const names[C__N] = {
+	[C_DONE] = "decided flow (in the socket)",
+	[C_WALKED] = "undecided flow past the budget, one record per segment",
+	[C_UNWATCHED] = "unwatched port",
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "sockcost: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static unsigned envu(const char *name, unsigned def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? (unsigned)strtoul(v, NULL, 10) : def;
+}
+
+/* A listener on 127.0.0.1, any port; its port to *port. */
+static int listener(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t n = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(fd, 4) || getsockname(fd, (struct sockaddr *)&a, &n))
+		die("listener");
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void move_to(const char *cg)
+{
+	char path[8300];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f))
+		die(path);
+}
+
+/* This process's cgroup v2 path, under the mount at root. */
+static void own_cgroup(const char *root, char *buf, size_t len)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/self/cgroup", "r");
+
+	if (!f)
+		die("/proc/self/cgroup");
+	snprintf(buf, len, "%s", root);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(buf, len, "%s%s", root, line + 3);
+	}
+	fclose(f);
+}
+
+static void io(int fd, char *buf, bool out)
+{
+	ssize_t n = out ? write(fd, buf, MSG) : read(fd, buf, MSG);
+
+	/* MSG bytes on loopback come whole; anything else is a failure. */
+	if (n != MSG)
+		die(out ? "write" : "read");
+}
+
+struct prog_stats {
+	uint64_t ns, cnt;
+};
+
+static struct prog_stats stats_of(int fd)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		die("prog info");
+	return (struct prog_stats){ info.run_time_ns, info.run_cnt };
+}
+
+static int drain(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(void)
+{
+	struct bpf_insn empty[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	unsigned rounds = envu("ROUNDS", 20000), runs = envu("RUNS", 7);
+	char root[4096], home[8200], cg[8200], buf[MSG];
+	int lfd[C__N], cfd[C__N], sfd[C__N], empty_fd[2], tw_fd[2], cg_fd;
+	double net[C__N][64], per_round[C__N][64];
+	struct tlswatch_bpf *skel;
+	struct ring_buffer *rb;
+	uint16_t port[C__N];
+	int stats_fd, one = 1;
+
+	if (runs < 1 || runs > 64 || rounds < 1) {
+		fprintf(stderr, "sockcost: RUNS must be 1-64, ROUNDS at least 1\n");
+		return 2;
+	}
+	if (!cgroup2_mount(root, sizeof(root))) {
+		fprintf(stderr, "sockcost: no cgroup v2 in /proc/self/mounts\n");
+		return 1;
+	}
+	own_cgroup(root, home, sizeof(home));
+	snprintf(cg, sizeof(cg), "%s/tlswatch-sockcost-%d", root, getpid());
+	if (mkdir(cg, 0755))
+		die(cg);
+	/* The listeners (and so the servers' sockets) in the cgroup. */
+	move_to(cg);
+	for (int c = 0; c < C__N; c++)
+		lfd[c] = listener(&port[c]);
+	move_to(home);
+
+	libbpf_set_print(NULL);
+	skel = tlswatch_bpf__open();
+	if (!skel)
+		die("open the BPF object");
+	for (int c = C_DONE; c <= C_WALKED; c++)
+		skel->rodata->watched[port[c] >> 3] |= 1 << (port[c] & 7);
+	if (tlswatch_bpf__load(skel))
+		die("load the BPF programs (root?)");
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_prog_load_opts, po,
+			    .expected_attach_type = i ? BPF_CGROUP_INET_EGRESS :
+			    BPF_CGROUP_INET_INGRESS);
+
+		empty_fd[i] = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SKB, "empty",
+					    "GPL", empty, 2, &po);
+		if (empty_fd[i] < 0)
+			die("load the empty program");
+	}
+	tw_fd[0] = bpf_program__fd(skel->progs.handle_ingress);
+	tw_fd[1] = bpf_program__fd(skel->progs.handle_egress);
+	cg_fd = open(cg, O_RDONLY | O_DIRECTORY);
+	if (cg_fd < 0)
+		die(cg);
+	for (int i = 0; i < 2; i++) {
+		enum bpf_attach_type t = i ? BPF_CGROUP_INET_EGRESS :
+					 BPF_CGROUP_INET_INGRESS;
+
+		if (bpf_prog_attach(empty_fd[i], cg_fd, t, BPF_F_ALLOW_MULTI) ||
+		    bpf_prog_attach(tw_fd[i], cg_fd, t, BPF_F_ALLOW_MULTI))
+			die("attach");
+	}
+	if (bpf_prog_attach(bpf_program__fd(skel->progs.handle_sockops), cg_fd,
+			    BPF_CGROUP_SOCK_OPS, BPF_F_ALLOW_MULTI))
+		die("attach sockops");
+
+	/* The clients, outside the cgroup; the servers' sockets are seeded
+	 * by the sockops program as they are accepted. */
+	for (int c = 0; c < C__N; c++) {
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_port = htons(port[c]),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+		cfd[c] = socket(AF_INET, SOCK_STREAM, 0);
+		if (cfd[c] < 0 ||
+		    connect(cfd[c], (struct sockaddr *)&a, sizeof(a)))
+			die("connect");
+		sfd[c] = accept(lfd[c], NULL, NULL);
+		if (sfd[c] < 0)
+			die("accept");
+		setsockopt(cfd[c], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(sfd[c], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	/* Marked done by userspace, as tlswatch does once it knows the
+	 * outcome: the first segment copies the mark into the flow. */
+	{
+		struct sockaddr_in a;
+		socklen_t n = sizeof(a);
+		struct tw_key k;
+		uint8_t v = 1;
+
+		if (getsockname(cfd[C_DONE], (struct sockaddr *)&a, &n))
+			die("getsockname");
+		memset(&k, 0, sizeof(k));
+		k.family = AF_INET;
+		k.cport = a.sin_port;
+		k.sport = htons(port[C_DONE]);
+		memcpy(k.caddr, &a.sin_addr, 4);
+		memcpy(k.saddr, &a.sin_addr, 4);
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.done), &k, &v,
+					BPF_ANY))
+			die("mark");
+		skel->bss->marks_gen = 1;
+	}
+	/* The walked connection past its budget: its records' headers are
+	 * walked from then on, as in a TLS connection that stays undecided
+	 * (100-byte application-data records, one per message). */
+	memset(buf, 0xa5, sizeof(buf));
+	buf[0] = 23;
+	buf[1] = 3;
+	buf[2] = 3;
+	buf[3] = 0;
+	buf[4] = MSG - 5;
+	for (unsigned i = 0; i < 2 * TW_BUDGET / MSG + 2; i++) {
+		io(cfd[C_WALKED], buf, true);
+		io(sfd[C_WALKED], buf, false);
+		io(sfd[C_WALKED], buf, true);
+		io(cfd[C_WALKED], buf, false);
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), drain, NULL,
+			      NULL);
+	if (!rb)
+		die("ring buffer");
+	ring_buffer__consume(rb);
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (stats_fd < 0)
+		die("enable run-time statistics");
+
+	/* Interleaved: each connection in every run. */
+	for (unsigned r = 0; r < runs; r++) {
+		for (int c = 0; c < C__N; c++) {
+			struct prog_stats t0[2], e0[2], t1[2], e1[2];
+			double tns = 0, tcnt = 0, ens = 0, ecnt = 0;
+
+			for (int i = 0; i < 2; i++) {
+				t0[i] = stats_of(tw_fd[i]);
+				e0[i] = stats_of(empty_fd[i]);
+			}
+			for (unsigned i = 0; i < rounds; i++) {
+				io(cfd[c], buf, true);
+				io(sfd[c], buf, false);
+				io(sfd[c], buf, true);
+				io(cfd[c], buf, false);
+				/* As a reader keeping up does. */
+				if (i % 64 == 63)
+					ring_buffer__consume(rb);
+			}
+			for (int i = 0; i < 2; i++) {
+				t1[i] = stats_of(tw_fd[i]);
+				e1[i] = stats_of(empty_fd[i]);
+				tns += t1[i].ns - t0[i].ns;
+				tcnt += t1[i].cnt - t0[i].cnt;
+				ens += e1[i].ns - e0[i].ns;
+				ecnt += e1[i].cnt - e0[i].cnt;
+			}
+			if (!tcnt || !ecnt) {
+				fprintf(stderr, "sockcost: the programs did not run\n");
+				return 1;
+			}
+			net[c][r] = tns / tcnt - ens / ecnt;
+			per_round[c][r] = tcnt / rounds;
+		}
+	}
+	close(stats_fd);
+
+	printf("BPF cost per packet on real loopback connections (run-time statistics, "
+	       "minus an empty program on the same segments; median of %u runs of %u round trips)\n",
+	       runs, rounds);
+	printf("reproduce: make -C bench sockcost RUNS=%u ROUNDS=%u\n\n", runs,
+	       rounds);
+	printf("| connection | program runs per round trip | minus empty, ns/pkt | min-max | goal |\n");
+	printf("|---|---:|---:|---:|---|\n");
+	for (int c = 0; c < C__N; c++) {
+		double s[64], p[64];
+
+		memcpy(s, net[c], runs * sizeof(double));
+		memcpy(p, per_round[c], runs * sizeof(double));
+		qsort(s, runs, sizeof(double), cmp_d);
+		qsort(p, runs, sizeof(double), cmp_d);
+		printf("| %s | %.2f | %.1f | %.1f-%.1f | %s |\n", names[c],
+		       p[runs / 2], s[runs / 2], s[0], s[runs - 1],
+		       c == C_WALKED ? "-" :
+		       s[runs / 2] < 50 ? "<50 ns: met" : "<50 ns: NOT met");
+	}
+	for (int c = 0; c < C__N; c++) {
+		close(cfd[c]);
+		close(sfd[c]);
+		close(lfd[c]);
+	}
+	ring_buffer__free(rb);
+	tlswatch_bpf__destroy(skel);
+	close(empty_fd[0]);
+	close(empty_fd[1]);
+	close(cg_fd);
+	rmdir(cg);
+	return 0;
+}
