@@ -21,6 +21,10 @@
 # PORT_IDLE (18629). Mode tlswatch_idle (add it to MODES) runs tlswatch
 # watching PORT_IDLE, where nothing happens: its programs still run on
 # every packet, so it is the floor of what watching costs, capture aside.
+# Mode tlswatch_scoped (add it to MODES) runs tlswatch attached to
+# nginx's own cgroup (--cgroup), as a service's operator can, instead of
+# the root: wrk's sockets, in a cgroup beside it, then pass no program,
+# as remote clients' would not.
 # Mode floor (add it to MODES) runs bench/floor.c watching PORT_TLS:
 # stateless hooks that send each ClientHello and the server's answer to a
 # ring buffer, read and thrown away, the least any watcher on these hooks
@@ -67,7 +71,7 @@ rm -f "$DIR/tlswatch_b"
 rm -f "$DIR/floor"
 [[ " $MODES " != *" floor "* ]] || cp build/bench/floor "$DIR/floor"
 CG=$CG2/tlswatch-overhead-$$
-mkdir "$CG" "$CG/work" "$CG/tool"
+mkdir "$CG" "$CG/work" "$CG/work/server" "$CG/work/client" "$CG/tool"
 STATS_WAS=$(cat /proc/sys/kernel/bpf_stats_enabled)
 NGINX=
 TOOL=
@@ -78,7 +82,7 @@ cleanup() {
 	[[ -n $NGINX ]] && kill "$NGINX" 2>/dev/null && wait "$NGINX" 2>/dev/null
 	echo "$STATS_WAS" >/proc/sys/kernel/bpf_stats_enabled
 	# Anything left in the cgroups goes back to the root first.
-	for c in "$CG/work" "$CG/tool"; do
+	for c in "$CG/work/server" "$CG/work/client" "$CG/work" "$CG/tool"; do
 		[[ -d $c ]] || continue
 		while read -r p; do echo "$p" >"$CG2/cgroup.procs" 2>/dev/null || true; done <"$c/cgroup.procs"
 		rmdir "$c" 2>/dev/null || true
@@ -119,8 +123,9 @@ http {
   server { listen 127.0.0.1:$PORT_PLAIN; root $DIR/www; }
 }
 EOF
-# nginx and wrk in the workload's cgroup, from the start.
-(echo "$BASHPID" >"$CG/work/cgroup.procs"
+# nginx and wrk in the workload's cgroup, from the start, each in one of
+# its own (its CPU counts the two).
+(echo "$BASHPID" >"$CG/work/server/cgroup.procs"
  exec nginx -e "$DIR/nginx-error.log" -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" \
 	-g 'daemon off; master_process on;' </dev/null >"$DIR/nginx.out" 2>&1) &
 NGINX=$!
@@ -191,12 +196,14 @@ start_tool() {  # mode
 	: >"$err"
 	case $1 in
 	none) TOOL=; return ;;
-	tlswatch | tlswatch_b | tlswatch_idle)
-		local bin=$DIR/${1%_idle} port=$PORT_TLS
+	tlswatch | tlswatch_b | tlswatch_idle | tlswatch_scoped)
+		local bin=$DIR/tlswatch port=$PORT_TLS args=()
+		[[ $1 == tlswatch_b ]] && bin=$DIR/tlswatch_b
 		[[ $1 == tlswatch_idle ]] && port=$PORT_IDLE
+		[[ $1 == tlswatch_scoped ]] && args=(--cgroup "$CG/work/server")
 		[[ -x $bin ]] || die "mode $1 needs TLSWATCH_B"
 		(echo "$BASHPID" >"$CG/tool/cgroup.procs"
-		 exec "$bin" -p "$port" --json >/dev/null 2>"$err") &
+		 exec "$bin" -p "$port" "${args[@]}" --json >/dev/null 2>"$err") &
 		TOOL=$!
 		ready="watching TCP port" ;;
 	floor)
@@ -237,7 +244,7 @@ load() {  # workload
 	tlsbulk) url=https://127.0.0.1:$PORT_TLS/big.bin; args=(-c "$CONNS_BULK") ;;
 	plainbulk) url=http://127.0.0.1:$PORT_PLAIN/big.bin; args=(-c "$CONNS_BULK") ;;
 	esac
-	(echo "$BASHPID" >"$CG/work/cgroup.procs"
+	(echo "$BASHPID" >"$CG/work/client/cgroup.procs"
 	 exec wrk -t1 -d"${SECS}s" "${args[@]}" "$url") >"$DIR/wrk.out" 2>&1
 	awk '/requests in/ {
 		n = $1; t = $4; sub(/s,$/, "", t); b = $5

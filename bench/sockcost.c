@@ -32,6 +32,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
+#include <linux/sock_diag.h>
 
 #include "../bpf/tlswatch.h"
 #include "tlswatch.skel.h"
@@ -125,6 +126,18 @@ static struct prog_stats stats_of(int fd)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		die("prog info");
 	return (struct prog_stats){ info.run_time_ns, info.run_cnt };
+}
+
+/* What the socket's options and storage hold (sk_omem_alloc), which is
+ * where the kernel charges a socket's BPF storage. */
+static unsigned optmem(int fd)
+{
+	__u32 m[SK_MEMINFO_VARS];
+	socklen_t n = sizeof(m);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, m, &n))
+		die("SO_MEMINFO");
+	return m[SK_MEMINFO_OPTMEM];
 }
 
 static int drain(void *ctx, void *data, size_t size)
@@ -328,6 +341,10 @@ int main(void)
 		       c == C_WALKED ? "-" :
 		       s[runs / 2] < 50 ? "<50 ns: met" : "<50 ns: NOT met");
 	}
+	printf("\nkernel memory per connection, the flow in the server socket: %u bytes "
+	       "(its sk_omem_alloc, %u, less an unwatched one's, %u)\n",
+	       optmem(sfd[C_DONE]) - optmem(sfd[C_UNWATCHED]),
+	       optmem(sfd[C_DONE]), optmem(sfd[C_UNWATCHED]));
 	for (int c = 0; c < C__N; c++) {
 		close(cfd[c]);
 		close(sfd[c]);

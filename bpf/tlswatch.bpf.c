@@ -123,6 +123,13 @@ __u64 ringbuf_drops = 0;
  * costs a cache miss or two each time. */
 __u32 marks_gen = 0;
 
+/* Flows begun in the hash by data that reached a listener, not yet moved
+ * to their socket: while there are none, a connection being established
+ * has nothing to look for there. Counted up as such a flow is made and
+ * down as it moves; one the LRU pushes out is never counted down, and
+ * then every seed looks, as it would without the count. */
+__u32 fresh_in_hash = 0;
+
 static __always_inline __u32 marks_now(void)
 {
 	return *(volatile __u32 *)&marks_gen;
@@ -153,6 +160,7 @@ struct pkt {
 	__u32 len;		/* payload length */
 	__u8 flags;
 	__u8 dir;		/* 0 from the client, 1 from the server */
+	struct tw_flow *flow;	/* the flow in the segment's socket, if any */
 };
 
 /* The flow kept in the segment's socket, if any. The helper takes any
@@ -162,13 +170,6 @@ static __always_inline struct tw_flow *sock_flow(struct __sk_buff *skb)
 	struct bpf_sock *sk = skb->sk;
 
 	return sk ? bpf_sk_storage_get(&sk_flows, sk, NULL, 0) : NULL;
-}
-
-static __always_inline bool sock_decided(struct __sk_buff *skb)
-{
-	struct tw_flow *f = sock_flow(skb);
-
-	return f && f->decided;
 }
 
 /* The rest of parse, once the segment's port is known to be watched:
@@ -194,7 +195,8 @@ static __always_inline int fill(struct __sk_buff *skb, bool ingress,
 	/* Most segments of a watched port belong to a connection whose
 	 * handshake is over: its flow in the socket says so, and nothing
 	 * more is done, not even the key. */
-	if (sock_decided(skb))
+	p->flow = sock_flow(skb);
+	if (p->flow && p->flow->decided)
 		return -1;
 	__builtin_memset(&p->key, 0, sizeof(p->key));
 	/* Loopback traffic passes egress and ingress: the receiving
@@ -752,7 +754,7 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 
 	if (parse(skb, ingress, &p))
 		return 1;
-	f = sock_flow(skb);
+	f = p.flow;
 	if (p.len == 0) {
 		/* A FIN or an RST (parse stopped the others). */
 		if (!f)
@@ -777,6 +779,8 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 			count(TW_STAT_FLOW_FULL);
 			return 1;
 		}
+		if (init.fresh)
+			__sync_fetch_and_add(&fresh_in_hash, 1);
 	}
 	d = p.dir;
 	if (decided(f, &p.key) || d > 1 || f->nosync[d])
@@ -901,9 +905,12 @@ static __always_inline void forget_mark(const struct tw_key *key, __u32 gen)
  * data that came with the SYN), so that the walk starts right however
  * segments arrive. The flow goes into the socket. A flow begun in the
  * hash by in-order data that came with the third ACK (to the listener)
- * moves with it; one left there by an earlier connection of the same
- * 4-tuple, or begun at a segment that came out of order, is dropped and
- * the walk starts afresh. The connection is new: nothing of it is done.
+ * moves with it; one begun there at a segment that came out of order,
+ * or left by an earlier connection of the same 4-tuple, is dropped, and
+ * the walk starts afresh. The hash is looked at only while such flows
+ * wait there (fresh_in_hash): the segments of a connection with a flow in
+ * its socket never look there. The connection is new: nothing of it is
+ * done.
  * Returns the flow, or NULL when it went into the hash for want of the
  * socket's storage and is new (nothing of it is lost). */
 static __always_inline struct tw_flow *seed(struct bpf_sock_ops *skops,
@@ -924,7 +931,8 @@ static __always_inline struct tw_flow *seed(struct bpf_sock_ops *skops,
 	*client_next = skops->rcv_nxt - (__u32)skops->bytes_received;
 	*server_next = skops->snd_una - (__u32)skops->bytes_acked;
 	forget_mark(key, gen);
-	f = bpf_map_lookup_elem(&flows, key);
+	f = *(volatile __u32 *)&fresh_in_hash ?
+	    bpf_map_lookup_elem(&flows, key) : NULL;
 	keep = f && !f->seeded && f->walking[0] &&
 	       f->first_seq[0] == *client_next;
 	if (keep) {
@@ -944,6 +952,8 @@ static __always_inline struct tw_flow *seed(struct bpf_sock_ops *skops,
 	s = sk ? bpf_sk_storage_get(&sk_flows, sk, &init,
 				    BPF_SK_STORAGE_GET_F_CREATE) : NULL;
 	if (s) {
+		if (f && f->fresh)
+			__sync_fetch_and_add(&fresh_in_hash, -1);
 		if (f)
 			bpf_map_delete_elem(&flows, key);
 		return s;

@@ -88,9 +88,11 @@ struct tw_key {
 	__u8 caddr[16], saddr[16];	/* IPv4 in the first 4 bytes */
 };
 
-/* Per connection, kernel side. Created when the connection is
- * established, or by its first segment with payload (never by a SYN);
- * deleted when the socket closes. */
+/* Per connection, kernel side. In the server socket's storage from when
+ * the connection is established, freed with the socket; in a hash by
+ * 4-tuple when its first segment with payload (never a SYN) came before
+ * that (to the listener, moved to the socket when it is established), or
+ * when the connection was open before tlswatch started. */
 struct tw_flow {
 	__u32 captured[2];	/* bytes sent in full, [0] client, [1] server */
 	__u32 next_hdr[2];	/* sequence number of the next record header */
