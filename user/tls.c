@@ -384,24 +384,35 @@ static bool sh_extension(void *msg, uint16_t type, struct cursor *ext)
  * kept in wire order, and a repeated type is malformed (RFC 8446 4.2;
  * servers reject it, so a passive decoder must not guess which copy
  * counts). The bitmap covers all 2^16 types because counts are not
- * bounded by what is kept. */
+ * bounded by what is kept; its 8 KiB are not cleared for every hello,
+ * only each 64-bit word as it is first used (a hello touches a few). */
 static bool walk_extensions(struct cursor *c, uint16_t *types, uint16_t *n,
 			    uint16_t *total,
 			    bool (*fn)(void *, uint16_t, struct cursor *),
 			    void *msg)
 {
-	uint64_t seen[65536 / 64] = { 0 };
+	uint64_t seen[65536 / 64];
+	uint64_t used[65536 / 64 / 64] = { 0 };	/* words of seen in use */
 	struct cursor block, ext;
 	uint16_t type;
 
 	if (!take_whole_vec16(c, &block))
 		return false;
 	while (block.left) {
+		uint16_t w;
+		uint64_t bit;
+
 		if (!take_u16(&block, &type) || !take_vec16(&block, &ext))
 			return false;
-		if (seen[type / 64] & (UINT64_C(1) << (type % 64)))
+		w = type / 64;
+		bit = UINT64_C(1) << (type % 64);
+		if (!(used[w / 64] & (UINT64_C(1) << (w % 64)))) {
+			used[w / 64] |= UINT64_C(1) << (w % 64);
+			seen[w] = 0;
+		}
+		if (seen[w] & bit)
 			return false;
-		seen[type / 64] |= UINT64_C(1) << (type % 64);
+		seen[w] |= bit;
 		if (*n < TLS_MAX_EXTENSIONS)
 			types[(*n)++] = type;
 		(*total)++;
