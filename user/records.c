@@ -41,24 +41,37 @@ static void lose(struct records *r, const char *why)
 	r->ops->lost(r->ctx, why);
 }
 
+/* The size hs_grow() would make the buffer for need bytes, more than it
+ * holds: 0 when need is past RECORDS_MAX_HS or the shared limit. */
+static uint32_t hs_size(const struct records *r, uint32_t need)
+{
+	uint32_t cap = r->hs_cap ? r->hs_cap : 512;
+
+	if (need > RECORDS_MAX_HS + TLS_HS_HEADER_LEN)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if (cap > RECORDS_MAX_HS + TLS_HS_HEADER_LEN)
+		cap = RECORDS_MAX_HS + TLS_HS_HEADER_LEN;
+	if (mem_used - r->hs_cap + cap > mem_limit)
+		return 0;
+	return cap;
+}
+
 /* The message buffer holds at least need bytes, growing within
  * RECORDS_MAX_HS and the shared limit; false, with mem_refused when
  * memory was the reason, if it cannot. */
 static bool hs_grow(struct records *r, uint32_t need)
 {
-	uint32_t cap = r->hs_cap ? r->hs_cap : 512;
+	uint32_t cap;
 	uint8_t *nb;
 
 	if (need <= r->hs_cap)
 		return true;
 	if (need > RECORDS_MAX_HS + TLS_HS_HEADER_LEN)
 		return false;
-	while (cap < need)
-		cap *= 2;
-	if (cap > RECORDS_MAX_HS + TLS_HS_HEADER_LEN)
-		cap = RECORDS_MAX_HS + TLS_HS_HEADER_LEN;
-	if (mem_used - r->hs_cap + cap > mem_limit ||
-	    !(nb = realloc(r->hs, cap))) {
+	cap = hs_size(r, need);
+	if (!cap || !(nb = realloc(r->hs, cap))) {
 		r->mem_refused = true;
 		return false;
 	}
@@ -90,6 +103,26 @@ static void hs_bytes(struct records *r, const uint8_t *p, uint32_t n)
 		uint32_t take, blen, have;
 		uint8_t type;
 
+		/* A whole message in hand, header and body (a hello in one
+		 * segment): handed on from where it lies, neither copied nor
+		 * given a buffer. It still comes bodiless where the buffer
+		 * would have been refused (the shared limit). */
+		if (r->hs_len == 0 && n >= TLS_HS_HEADER_LEN) {
+			tls_parse_handshake_header(p, TLS_HS_HEADER_LEN, &type,
+						   &blen);
+			if (blen <= n - TLS_HS_HEADER_LEN &&
+			    (blen <= r->hs_cap || hs_size(r, blen))) {
+				const uint8_t *body = p + TLS_HS_HEADER_LEN;
+
+				p += TLS_HS_HEADER_LEN + blen;
+				n -= TLS_HS_HEADER_LEN + blen;
+				r->ops->handshake(r->ctx, type,
+						  blen ? body : empty, blen);
+				if (!n)
+					records_free(r);
+				continue;
+			}
+		}
 		if (r->hs_len < TLS_HS_HEADER_LEN) {
 			take = TLS_HS_HEADER_LEN - r->hs_len;
 			if (take > n)
@@ -151,17 +184,23 @@ static uint32_t tls_bytes(struct records *r, const uint8_t *p, uint32_t n)
 		uint32_t take;
 
 		if (!r->in_body) {
+			const uint8_t *hdr = r->hdr;
+
 			take = TLS_RECORD_HEADER_LEN - r->hdr_len;
 			if (take > n - used)
 				take = n - used;
-			memcpy(r->hdr + r->hdr_len, p + used, take);
+			/* A header whole in the chunk is read where it is. */
+			if (take == TLS_RECORD_HEADER_LEN)
+				hdr = p + used;
+			else
+				memcpy(r->hdr + r->hdr_len, p + used, take);
 			r->hdr_len += take;
 			r->pos += take;
 			used += take;
 			if (r->hdr_len < TLS_RECORD_HEADER_LEN)
 				break;
 			r->hdr_len = 0;
-			if (tls_parse_record_header(r->hdr, TLS_RECORD_HEADER_LEN,
+			if (tls_parse_record_header(hdr, TLS_RECORD_HEADER_LEN,
 						    &r->cur) != TLS_OK) {
 				lose(r, "framing");
 				break;
@@ -246,7 +285,7 @@ static uint32_t sniff_bytes(struct records *r, const uint8_t *p, uint32_t n)
 {
 	enum tls_sniff what;
 	uint8_t buf[sizeof(r->hdr)];
-	uint32_t have;
+	uint32_t have, held = r->hdr_len;
 	uint32_t take = sizeof(r->hdr) - r->hdr_len;
 
 	if (take > n)
@@ -277,6 +316,11 @@ static uint32_t sniff_bytes(struct records *r, const uint8_t *p, uint32_t n)
 			r->ops->not_tls(r->ctx, what);
 		return n;
 	}
+	/* All of them in this chunk (the usual case): the walker takes the
+	 * chunk from its start, whole, so that a message in it can be
+	 * handed on where it lies. */
+	if (!held)
+		return 0;
 	/* The sniffed bytes, again, to the walker they belong to: at most
 	 * TLS_SNIFF_MAX_LEN of them, so this nests only a few levels. */
 	dispatch(r, buf, have);
