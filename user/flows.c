@@ -532,11 +532,13 @@ static void orphan_add(struct flows *f, const struct segment *seg)
 	slot->order = ++f->orphan_order;
 }
 
-/* Play the held segments of a connection just opened, oldest first. */
+/* Play the held segments of a connection just opened, oldest first.
+ * Every live connection opens here, and none usually waits: the slots
+ * are looked through only when some are taken. */
 static void orphans_play(struct flows *f, const struct endpoint *client,
 			 const struct endpoint *server)
 {
-	for (;;) {
+	while (f->norphans) {
 		struct orphan *next = NULL;
 
 		for (int i = 0; i < ORPHANS; i++) {
