@@ -31,6 +31,7 @@ struct profile {
 	uint8_t alpn_len[PROF_ALPN];
 	uint8_t alpn[PROF_ALPN][TLS_MAX_ALPN_LEN];
 	uint8_t sni_len[PROF_SNIS];
+	uint32_t sni_key[PROF_SNIS];	/* sni_key() of each */
 	char sni[PROF_SNIS][PROF_SNI_LEN];
 };
 
@@ -133,15 +134,32 @@ static bool has16(const uint16_t *v, int n, uint16_t x)
 	return false;
 }
 
+/* The first n bytes of a name, folded as sni_find() compares them: equal
+ * names have equal keys, so that a search compares whole names only
+ * where the keys match (every handshake searches, through up to
+ * PROF_SNIS names). */
+static uint32_t sni_key(const uint8_t *name, uint8_t n)
+{
+	uint32_t h = 2166136261u ^ n;
+
+	for (int k = 0; k < n; k++)
+		h = (h ^ (name[k] | 0x20)) * 16777619u;
+	return h;
+}
+
 static int sni_find(const struct profile *pr, const uint8_t *name,
 		    uint8_t len)
 {
 	uint8_t n = len < PROF_SNI_LEN ? len : PROF_SNI_LEN;
+	uint32_t key;
 
+	if (!pr->nsnis)
+		return -1;
+	key = sni_key(name, n);
 	for (int i = 0; i < pr->nsnis; i++) {
 		int k = 0;
 
-		if (pr->sni_len[i] != n)
+		if (pr->sni_key[i] != key || pr->sni_len[i] != n)
 			continue;
 		/* Bytes, not a C string: a NUL in a name is just a byte. */
 		while (k < n && (pr->sni[i][k] | 0x20) == (name[k] | 0x20))
@@ -201,6 +219,7 @@ void profiles_learn(struct profiles *p, const struct session *s)
 				    PROF_SNI_LEN;
 
 			memcpy(pr->sni[pr->nsnis], ch->sni, n);
+			pr->sni_key[pr->nsnis] = sni_key(ch->sni, n);
 			pr->sni_len[pr->nsnis++] = n;
 		} else {
 			pr->snis_full = true;
