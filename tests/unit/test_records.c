@@ -270,6 +270,18 @@ static void memory_limit(void **state)
 	assert_string_equal(log_, "rec:22/2004 hs:1/2000(nobody) ");
 	assert_true(r.mem_refused);
 	records_free(&r);
+	/* The same message whole in one chunk, which needs no buffer, is
+	 * refused just the same. */
+	{
+		static uint8_t whole[sizeof(hdr) + sizeof(body)];
+
+		memcpy(whole, hdr, sizeof(hdr));
+		start();
+		records_data(&r, whole, sizeof(whole));
+		assert_string_equal(log_, "rec:22/2004 hs:1/2000(nobody) ");
+		assert_true(r.mem_refused);
+		records_free(&r);
+	}
 	/* Freed memory is available again. */
 	start();
 	records_data(&r, hdr, 5);
