@@ -935,6 +935,9 @@ static __always_inline struct tw_flow *seed(struct bpf_sock_ops *skops,
 	    bpf_map_lookup_elem(&flows, key) : NULL;
 	keep = f && !f->seeded && f->walking[0] &&
 	       f->first_seq[0] == *client_next;
+	/* Moved, or dropped below: no longer waiting for its seed. */
+	if (f && f->fresh && !f->seeded)
+		__sync_fetch_and_add(&fresh_in_hash, -1);
 	if (keep) {
 		init = *f;
 		init.seeded = 1;
@@ -952,8 +955,6 @@ static __always_inline struct tw_flow *seed(struct bpf_sock_ops *skops,
 	s = sk ? bpf_sk_storage_get(&sk_flows, sk, &init,
 				    BPF_SK_STORAGE_GET_F_CREATE) : NULL;
 	if (s) {
-		if (f && f->fresh)
-			__sync_fetch_and_add(&fresh_in_hash, -1);
 		if (f)
 			bpf_map_delete_elem(&flows, key);
 		return s;
@@ -1114,9 +1115,8 @@ int handle_sockops(struct bpf_sock_ops *skops)
 		 * the socket says so until the socket is freed; one in the
 		 * hash goes, and a table of closed ones says so instead. An
 		 * entry there left by an earlier connection of the same
-		 * 4-tuple must not silence this one's: it goes now rather
-		 * than when this one began, as most connections are decided
-		 * and overwrite it. */
+		 * 4-tuple must not silence an undecided one's last segments:
+		 * it goes now, rather than at every open. */
 		if (in_sock && in_sock->decided) {
 			/* Nothing: the socket's storage goes with it. */
 		} else if (f && f->decided) {
