@@ -54,7 +54,7 @@ if [ ! -x "$GEN" ] || [ bench/genpcap.c -nt "$GEN" ] ||
 fi
 
 if [ "$QUICK" = 1 ]; then
-	SIZES=$(for n in $SIZES; do [ "$n" -lt 1000000 ] && echo "$n"; done)
+	SIZES=$(for n in $SIZES; do if [ "$n" -lt 1000000 ]; then echo "$n"; fi; done)
 fi
 [ -n "$SIZES" ] || die "no sizes left to run"
 
