@@ -293,13 +293,17 @@ head -c 2M /dev/urandom >"$tmp/www/big.bin"
 	-cert "$tmp/v6cert.pem" -key "$tmp/v6key.pem" -WWW -naccept 2 \
 	>/dev/null 2>&1 </dev/null) &
 srv=$!
+# Until tlswatch ($2, its stderr) runs and the server listens on port $1.
+ready() {
+	for _ in $(seq 100); do
+		grep -q "^tlswatch: now running" "$2" &&
+			[ -n "$(ss -Hltn "( sport = :$1 )")" ] && return
+		sleep 0.1
+	done
+}
 "$bin" -p 18442 --json -a -v >"$tmp/kd.jsonl" 2>"$tmp/kd.err" &
 kd=$!
-for _ in $(seq 100); do
-	grep -q "^tlswatch: now running" "$tmp/kd.err" &&
-		[ -n "$(ss -Hltn "( sport = :18442 )")" ] && break
-	sleep 0.1
-done
+ready 18442 "$tmp/kd.err"
 got=
 for v in 1.3 1.2; do
 	got="$got $(curl -sk --tlsv$v --tls-max $v https://127.0.0.1:18442/big.bin \
@@ -326,8 +330,9 @@ fi
 # the move failed, the walk would start again at the hello's first byte
 # and never catch up, and the kernel would send the 2 MiB body's
 # segments until userspace marked the connection done: the records
-# would not show it, the count of segment events would (13 for the
-# three, 30 without the move).
+# would not show it, the count of segment events would (4 or 5 a
+# connection, as in the check above, 13 to 15 for the three; 30 without
+# the move).
 mkdir -p "$tmp/tfo"
 cat >"$tmp/tfo/nginx.conf" <<EOF
 worker_processes 1;
@@ -353,11 +358,7 @@ nginx -e "$tmp/tfo/error.log" -p "$tmp/tfo" -c "$tmp/tfo/nginx.conf" \
 ngx=$!
 "$bin" -p 18454 --json -a -v >"$tmp/tfo.jsonl" 2>"$tmp/tfo.err" &
 kd=$!
-for _ in $(seq 100); do
-	grep -q "^tlswatch: now running" "$tmp/tfo.err" &&
-		[ -n "$(ss -Hltn "( sport = :18454 )")" ] && break
-	sleep 0.1
-done
+ready 18454 "$tmp/tfo.err"
 tfo_passive() {
 	nstat -az TcpExtTCPFastOpenPassive |
 		awk '$1 == "TcpExtTCPFastOpenPassive" { print $2 }'
@@ -379,12 +380,12 @@ est=$(jq -r 'select(.event == "connection" and .outcome == "established" and .cl
 	"$tmp/tfo.jsonl" | wc -l)
 hole=$(sed -n 's/^segments past a hole, sent whole: //p' "$tmp/tfo.err")
 nseg=$(sed -n 's/^kernel segment events: //p' "$tmp/tfo.err")
-if [ "$passive" -ge 2 ] && [ "$est" = 3 ] && [ "${nseg:-99}" -le 15 ] &&
+if [ "$passive" -ge 2 ] && [ "$est" = 3 ] && [ "${nseg:-99}" -le 18 ] &&
 	[ "${hole:-0}" = 0 ] &&
 	! grep -q "stopped sending" "$tmp/tfo.err"; then
 	ok "TCP Fast Open: $passive hellos with the SYN, 3 established, $nseg segment events"
 else
-	ko "TCP Fast Open: $passive hellos with the SYN (2 or more), $est of 3 established, $nseg segment events (at most 15), ${hole:-0} segments past a hole; $(cat "$tmp/tfo.err")"
+	ko "TCP Fast Open: $passive hellos with the SYN (2 or more), $est of 3 established, $nseg segment events (at most 18), ${hole:-0} segments past a hole; $(cat "$tmp/tfo.err")"
 fi
 
 # The process around the capture.
