@@ -111,6 +111,7 @@ static void hs_bytes(struct records *r, const uint8_t *p, uint32_t n)
 			tls_parse_handshake_header(p, TLS_HS_HEADER_LEN, &type,
 						   &blen);
 			if (blen <= n - TLS_HS_HEADER_LEN &&
+			    blen <= RECORDS_MAX_HS &&
 			    (blen <= r->hs_cap || hs_size(r, blen))) {
 				const uint8_t *body = p + TLS_HS_HEADER_LEN;
 
