@@ -47,6 +47,16 @@ static const char *const names[C__N] = {
 	[C_UNWATCHED] = "unwatched port",
 };
 
+/* The cgroup made for the run: removing it detaches the programs, which
+ * attachments by bpf_prog_attach() outlive the process otherwise. */
+static char cg[8200];
+
+static void remove_cgroup(void)
+{
+	if (cg[0])
+		rmdir(cg);
+}
+
 static void die(const char *what)
 {
 	fprintf(stderr, "sockcost: %s: %s\n", what, strerror(errno));
@@ -162,7 +172,7 @@ int main(void)
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	unsigned rounds = envu("ROUNDS", 20000), runs = envu("RUNS", 7);
-	char root[4096], home[8200], cg[8200], buf[MSG];
+	char root[4096], home[8200], buf[MSG];
 	int lfd[C__N], cfd[C__N], sfd[C__N], empty_fd[2], tw_fd[2], cg_fd;
 	double net[C__N][64], per_round[C__N][64];
 	struct tlswatch_bpf *skel;
@@ -180,8 +190,11 @@ int main(void)
 	}
 	own_cgroup(root, home, sizeof(home));
 	snprintf(cg, sizeof(cg), "%s/tlswatch-sockcost-%d", root, getpid());
-	if (mkdir(cg, 0755))
-		die(cg);
+	if (mkdir(cg, 0755)) {
+		cg[0] = 0;
+		die("mkdir of the run's cgroup");
+	}
+	atexit(remove_cgroup);
 	/* The listeners (and so the servers' sockets) in the cgroup. */
 	move_to(cg);
 	for (int c = 0; c < C__N; c++)
@@ -355,6 +368,5 @@ int main(void)
 	close(empty_fd[0]);
 	close(empty_fd[1]);
 	close(cg_fd);
-	rmdir(cg);
 	return 0;
 }
