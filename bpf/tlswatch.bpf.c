@@ -163,12 +163,10 @@ struct pkt {
 	struct tw_flow *flow;	/* the flow in the segment's socket, if any */
 };
 
-/* The flow kept in the segment's socket, if any. The helper takes any
- * socket and finds storage only in a full one; a listener has none. */
-static __always_inline struct tw_flow *sock_flow(struct __sk_buff *skb)
+/* The flow kept in a socket, if any. The helper takes any socket and
+ * finds storage only in a full one; a listener has none. */
+static __always_inline struct tw_flow *sock_flow(struct bpf_sock *sk)
 {
-	struct bpf_sock *sk = skb->sk;
-
 	return sk ? bpf_sk_storage_get(&sk_flows, sk, NULL, 0) : NULL;
 }
 
@@ -195,7 +193,7 @@ static __always_inline int fill(struct __sk_buff *skb, bool ingress,
 	/* Most segments of a watched port belong to a connection whose
 	 * handshake is over: its flow in the socket says so, and nothing
 	 * more is done, not even the key. */
-	p->flow = sock_flow(skb);
+	p->flow = sock_flow(skb->sk);
 	if (p->flow && p->flow->decided)
 		return -1;
 	__builtin_memset(&p->key, 0, sizeof(p->key));
@@ -754,11 +752,9 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 
 	if (parse(skb, ingress, &p))
 		return 1;
-	f = p.flow;
+	f = p.flow ? p.flow : bpf_map_lookup_elem(&flows, &p.key);
 	if (p.len == 0) {
 		/* A FIN or an RST (parse stopped the others). */
-		if (!f)
-			f = bpf_map_lookup_elem(&flows, &p.key);
 		if (f ? decided(f, &p.key) :
 		    !!bpf_map_lookup_elem(&closed, &p.key))
 			return 1;
@@ -767,8 +763,6 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 			send(ev, 0, f);
 		return 1;
 	}
-	if (!f)
-		f = bpf_map_lookup_elem(&flows, &p.key);
 	if (!f) {
 		struct tw_flow init = {};
 
@@ -1079,10 +1073,7 @@ int handle_sockops(struct bpf_sock_ops *skops)
 	if (newstate == TCP_ESTABLISHED) {
 		f = seed(skops, &key, &client_next, &server_next);
 	} else {
-		struct bpf_sock *sk = skops->sk;
-
-		f = sk ? bpf_sk_storage_get(&sk_flows, sk, NULL, 0) : NULL;
-		in_sock = f;
+		f = in_sock = sock_flow(skops->sk);
 		if (!f)
 			f = bpf_map_lookup_elem(&flows, &key);
 	}
@@ -1117,12 +1108,12 @@ int handle_sockops(struct bpf_sock_ops *skops)
 		 * entry there left by an earlier connection of the same
 		 * 4-tuple must not silence an undecided one's last segments:
 		 * it goes now, rather than at every open. */
-		if (in_sock && in_sock->decided) {
-			/* Nothing: the socket's storage goes with it. */
-		} else if (f && f->decided) {
+		if (f && f->decided) {
 			__u8 one = 1;
 
-			bpf_map_update_elem(&closed, &key, &one, BPF_ANY);
+			if (!in_sock)
+				bpf_map_update_elem(&closed, &key, &one,
+						    BPF_ANY);
 		} else if (bpf_map_lookup_elem(&closed, &key)) {
 			bpf_map_delete_elem(&closed, &key);
 		}

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "flows.h"
+#include "spare.h"
 
 struct flow {
 	struct flow *hnext;		/* hash chain */
@@ -50,9 +51,6 @@ struct orphan {
 	uint8_t data[ORPHAN_MAX_LEN];
 };
 
-/* Sessions of retired connections kept for the next ones. */
-#define SPARE_SESSIONS 16
-
 struct flows {
 	struct flows_config cfg;
 	struct orphan *orphans;	/* ORPHANS slots */
@@ -71,8 +69,7 @@ struct flows {
 	struct flow *reporting;	/* during the report callback */
 	uint64_t kept;		/* bytes held by packet logs */
 	bool lossy;		/* flows_maybe_lost() on */
-	struct session *spare[SPARE_SESSIONS];	/* see session_take() */
-	uint32_t nspare;
+	struct spare sessions;	/* of retired connections, for new ones */
 };
 
 #define NO_HEAP UINT32_MAX
@@ -144,23 +141,6 @@ struct flows *flows_new(const struct flows_config *cfg)
 	if (getrandom(&f->seed, sizeof(f->seed), GRND_NONBLOCK) != sizeof(f->seed))
 		f->seed = 0x9e3779b9;
 	return f;
-}
-
-/* Every connection takes a session and gives it back once reported: at
- * over 1 KiB they miss malloc's per-thread cache, so a few are kept here
- * instead (a handful of KiB). */
-static struct session *session_take(struct flows *f)
-{
-	return f->nspare ? f->spare[--f->nspare] :
-			   malloc(sizeof(struct session));
-}
-
-static void session_give(struct flows *f, struct session *s)
-{
-	if (f->nspare < SPARE_SESSIONS)
-		f->spare[f->nspare++] = s;
-	else
-		free(s);
 }
 
 /* ---- deadline heap ---- */
@@ -294,7 +274,7 @@ static void retire(struct flows *f, struct flow *fl)
 	}
 	if (fl->sess) {
 		session_free(fl->sess);
-		session_give(f, fl->sess);
+		spare_give(&f->sessions, fl->sess);
 		fl->sess = NULL;
 	}
 	if (fl->log)
@@ -371,7 +351,7 @@ static struct flow *create(struct flows *f, const struct endpoint *client,
 	fl = calloc(1, sizeof(*fl));
 	if (!fl)
 		return NULL;
-	fl->sess = session_take(f);
+	fl->sess = spare_take(&f->sessions, sizeof(struct session));
 	if (!fl->sess) {
 		free(fl);
 		return NULL;
@@ -837,8 +817,7 @@ void flows_free(struct flows *f)
 		return;
 	while (f->oldest)
 		destroy(f, f->oldest);
-	while (f->nspare)
-		free(f->spare[--f->nspare]);
+	spare_free(&f->sessions);
 	free(f->buckets);
 	free(f->heap);
 	free(f->orphans);

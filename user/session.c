@@ -7,30 +7,13 @@
 
 #include "certcache.h"
 #include "session.h"
+#include "spare.h"
 
 static const struct records_ops session_records_ops;
 
-/* Hellos of freed sessions, kept for the next: nearly every connection
- * parses one, and at 2 KiB they miss malloc's per-thread cache. Sessions
- * live in one thread (the capture's). */
-#define SPARE_HELLOS 16
-static struct tls_client_hello *spare_hellos[SPARE_HELLOS];
-static unsigned nspare_hellos;
-
-/* Not zeroed: the parsers zero it first. */
-static struct tls_client_hello *hello_take(void)
-{
-	return nspare_hellos ? spare_hellos[--nspare_hellos] :
-			       malloc(sizeof(struct tls_client_hello));
-}
-
-static void hello_give(struct tls_client_hello *ch)
-{
-	if (ch && nspare_hellos < SPARE_HELLOS)
-		spare_hellos[nspare_hellos++] = ch;
-	else
-		free(ch);
-}
+/* Hellos of freed sessions, kept for the next (the parsers zero them).
+ * Sessions live in one thread, the capture's. */
+static struct spare hellos;
 
 void session_init(struct session *s, const struct endpoint *client,
 		  const struct endpoint *server, uint64_t ts,
@@ -52,7 +35,7 @@ void session_free(struct session *s)
 {
 	records_free(&s->side[SIDE_CLIENT].rec);
 	records_free(&s->side[SIDE_SERVER].rec);
-	hello_give(s->ch);
+	spare_give(&hellos, s->ch);
 	s->ch = NULL;
 	free(s->cert);
 	s->cert = NULL;
@@ -387,19 +370,19 @@ static void client_hello(struct session *s, const uint8_t *body, uint32_t len)
 {
 	int rc;
 
-	s->ch = hello_take();
+	s->ch = spare_take(&hellos, sizeof(struct tls_client_hello));
 	if (!s->ch) {
 		decide(s, OUTCOME_UNKNOWN, REASON_NONE);
 		return;
 	}
 	if (!body && hello_unreadable(s, &s->side[SIDE_CLIENT], len)) {
-		hello_give(s->ch);
+		spare_give(&hellos, s->ch);
 		s->ch = NULL;
 		return;
 	}
 	rc = body ? tls_parse_client_hello(body, len, s->ch) : TLS_MALFORMED;
 	if (rc != TLS_OK) {
-		hello_give(s->ch);
+		spare_give(&hellos, s->ch);
 		s->ch = NULL;
 		fail(s, REASON_MALFORMED, "client_hello");
 		return;
@@ -518,14 +501,14 @@ static void on_sslv2(void *ctx, const uint8_t *rec, uint32_t len)
 		if (s->client_kind != SNIFF_NEED_MORE)
 			return;	/* later SSLv2 messages: not followed */
 		s->client_kind = SNIFF_SSLV2;
-		s->ch = hello_take();
+		s->ch = spare_take(&hellos, sizeof(struct tls_client_hello));
 		if (!s->ch) {
 			decide(s, OUTCOME_UNKNOWN, REASON_NONE);
 			return;
 		}
 		if (type != 1 ||
 		    tls_parse_sslv2_client_hello(rec, len, s->ch) != TLS_OK) {
-			hello_give(s->ch);
+			spare_give(&hellos, s->ch);
 			s->ch = NULL;
 			fail(s, REASON_MALFORMED, "client_hello");
 			return;
