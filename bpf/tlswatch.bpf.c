@@ -523,6 +523,28 @@ struct walk_ctx {
 	__u32 full;
 };
 
+/* An application_data record that is not the direction's first begins
+ * at payload offset at, its whole header in this segment: from here on the direction is encrypted, and its record headers are all
+ * userspace can use. No more of it is captured in full; in this segment,
+ * the bytes in full end where the record begins, and the walk sends its
+ * header and the later ones as pieces. A ChangeCipherSpec does not mark
+ * the point: in TLS 1.3 a ServerHello or a second ClientHello in the
+ * clear may follow one. */
+static __always_inline void encrypted_from(struct walk_ctx *c, __u32 at)
+{
+	struct seg_build *b = (struct seg_build *)c->ev;
+
+	c->f->captured[c->p->dir & 1] = budget;
+	if (at >= c->full || c->ev->npieces != 1)
+		return;
+	c->full = at;
+	*c->dlen = at;
+	if (at)
+		b->pieces[0].len = at;
+	else
+		c->ev->npieces = 0;
+}
+
 /* One record header at the flow's next_hdr, if it falls in this segment:
  * keep next_hdr current, and past the budget send the header (with the 2
  * body bytes of a plaintext alert) as a piece. 1 stops the walk. */
@@ -555,6 +577,9 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 	if (!len_in(&take, TW_HDR) ||
 	    bpf_skb_load_bytes(c->skb, p->off + off, dst + have, take))
 		return 1;
+	if (!have && take == TW_HDR && hdr[0] == 23 && hdr[1] == 3 &&
+	    f->walking[d] == 2)
+		encrypted_from(c, off);
 	if ((__u32)off + take > c->full &&
 	    !add_piece(c->skb, p, c->ev, c->dlen, off, take))
 		goto lost;
@@ -568,6 +593,9 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 	rlen = record_len(hdr, f->walking[d] == 1);
 	if (rlen < 0)
 		goto lost;
+	/* Split over segments: later segments only. */
+	if (hdr[0] == 23 && f->walking[d] == 2)
+		f->captured[d] = budget;
 	note_record(c->skb, p, f, d, hdr[0], rlen, f->walking[d] == 1,
 		    off + take);
 	f->walking[d] = 2;
@@ -1061,6 +1089,19 @@ int handle_sockops(struct bpf_sock_ops *skops)
 		if (newstate != TCP_FIN_WAIT1 && newstate != TCP_CLOSE_WAIT &&
 		    newstate != TCP_CLOSE)
 			return 1;
+		/* Decided here: userspace let the connection go with its
+		 * last segment, and the socket's flow silences what leaves
+		 * after the close. Nothing more is told, so the socket stops
+		 * asking: its later state changes cost no call. A done mark
+		 * userspace may have written meanwhile stays until the
+		 * 4-tuple's next connection is seeded, which forgets it. */
+		in_sock = sock_flow(skops->sk);
+		if (in_sock && in_sock->decided == TW_DECIDED_HERE) {
+			bpf_sock_ops_cb_flags_set(skops,
+				skops->bpf_sock_ops_cb_flags &
+				~BPF_SOCK_OPS_STATE_CB_FLAG);
+			return 1;
+		}
 	} else {
 		return 1;
 	}
@@ -1073,7 +1114,7 @@ int handle_sockops(struct bpf_sock_ops *skops)
 	if (newstate == TCP_ESTABLISHED) {
 		f = seed(skops, &key, &client_next, &server_next);
 	} else {
-		f = in_sock = sock_flow(skops->sk);
+		f = in_sock;
 		if (!f)
 			f = bpf_map_lookup_elem(&flows, &key);
 	}

@@ -516,7 +516,9 @@ static void budget(void **state)
 	/* Offsets in the comments from B = TW_BUDGET - 48. */
 	rec(&s, 22, TW_BUDGET - 48 - TW_HDR);
 	rec(&s, 20, 1);			/* [B, B + 6) in the budget */
-	rec(&s, 23, 600);		/* [B + 6, B + 611) header in it */
+	/* A handshake record: an application_data one would end the
+	 * bytes in full by itself (encrypted_cut). */
+	rec(&s, 22, 600);		/* [B + 6, B + 611) header in it */
 	rec(&s, 23, 300);		/* [B + 611, B + 916) */
 	alert(&s, 1, 0);		/* [B + 916, B + 923) close_notify */
 	rec(&s, 23, 2000);		/* [B + 923, B + 2928) */
@@ -537,6 +539,51 @@ static void budget(void **state)
 	s = (struct stream){ .len = 0 };
 	rec(&s, 22, 995);
 	next_seg(&c, SERVER, &s, 1000, 0, PIECES({ 0, 1000 }));
+}
+
+/* Once a direction has an application_data record after its first, it
+ * is encrypted: the bytes in full end where that record begins, though
+ * the budget is far from spent, and only record headers come after.
+ * What comes before it in the clear comes whole: a ServerHello, the
+ * ChangeCipherSpec of TLS 1.3's compatibility mode. */
+static void encrypted_cut(void **state)
+{
+	struct conn c = conn_new(AF_INET, TLS_PORT);
+	struct stream s = { .len = 0 };
+	uint64_t nosync = stat(TW_STAT_NOSYNC);
+
+	(void)state;
+	rec(&s, 22, 95);		/* [0, 100) ServerHello */
+	rec(&s, 20, 1);			/* [100, 106) ChangeCipherSpec */
+	rec(&s, 23, 300);		/* [106, 411) encrypted */
+	rec(&s, 23, 589);		/* [411, 1005) */
+	rec(&s, 23, 45);		/* [1005, 1055) */
+	rec(&s, 23, 2000);		/* [1055, 3060) */
+	next_seg(&c, SERVER, &s, 1000, 0,
+		 PIECES({ 0, 106 }, { 106, TW_HDR }, { 411, TW_HDR }));
+	/* Encrypted from its first byte: headers only. */
+	next_seg(&c, SERVER, &s, 1000, 0, PIECES({ 5, TW_HDR }, { 55, TW_HDR }));
+
+	/* Its header split over segments: the segment that ends the
+	 * header still comes whole, the later ones are cut. */
+	s = (struct stream){ .len = 0 };
+	rec(&s, 22, 95);		/* [0, 100) ClientHello */
+	rec(&s, 23, 50);		/* [100, 155) */
+	rec(&s, 23, 45);		/* [155, 205) */
+	rec(&s, 23, 45);		/* [205, 255) */
+	next_seg(&c, CLIENT, &s, 102, 0, PIECES({ 0, 102 }));
+	next_seg(&c, CLIENT, &s, 48, 0, PIECES({ 0, 48 }));
+	next_seg(&c, CLIENT, &s, 105, 0,
+		 PIECES({ 5, TW_HDR }, { 55, TW_HDR }));
+	assert_int_equal(stat(TW_STAT_NOSYNC), nosync);
+
+	/* A direction whose first record is application_data is not cut:
+	 * userspace judges what it is from its bytes. */
+	c = conn_new(AF_INET, TLS_PORT);
+	s = (struct stream){ .len = 0 };
+	rec(&s, 23, 95);		/* [0, 100) */
+	rec(&s, 23, 95);		/* [100, 200) */
+	next_seg(&c, CLIENT, &s, 200, 0, PIECES({ 0, 100 }, { 100, TW_HDR }));
 }
 
 /* (4) A header split over two segments: its first bytes end one, the
@@ -768,7 +815,7 @@ static void ipv6(void **state)
 	(void)state;
 	/* Offsets in the comments from B = TW_BUDGET - 48. */
 	rec(&s, 22, TW_BUDGET - 48 - TW_HDR);
-	rec(&s, 23, 600);		/* [B, B + 605) */
+	rec(&s, 22, 600);		/* [B, B + 605) */
 	alert(&s, 2, 40);		/* [B + 605, B + 612) */
 	rec(&s, 23, 383);		/* [B + 612, B + 1000) */
 	rec(&s, 23, 10);		/* [B + 1000, B + 1015) */
@@ -1367,6 +1414,7 @@ int main(void)
 		cmocka_unit_test(ip_options),
 		cmocka_unit_test(control_segments),
 		cmocka_unit_test(budget),
+		cmocka_unit_test(encrypted_cut),
 		cmocka_unit_test(split_header),
 		cmocka_unit_test(many_records),
 		cmocka_unit_test(not_tls),
