@@ -58,7 +58,8 @@ struct flows {
 	uint64_t orphan_order;
 	struct flows_stats st;
 	struct flow **buckets;
-	uint32_t nbuckets;	/* power of two */
+	uint32_t nbuckets;	/* power of two, grown with count */
+	uint32_t max_buckets;	/* twice max_flows, a power of two */
 	uint64_t seed;
 	uint32_t count;
 	uint32_t undecided;	/* of them, not reported yet */
@@ -70,6 +71,7 @@ struct flows {
 	uint64_t kept;		/* bytes held by packet logs */
 	bool lossy;		/* flows_maybe_lost() on */
 	struct spare sessions;	/* of retired connections, for new ones */
+	struct spare spare_flows;	/* likewise */
 };
 
 #define NO_HEAP UINT32_MAX
@@ -126,10 +128,14 @@ struct flows *flows_new(const struct flows_config *cfg)
 	f->cfg = *cfg;
 	if (f->cfg.max_flows == 0)
 		f->cfg.max_flows = 65536;
-	/* Twice the flows: the table is full of finished markers in the
-	 * long run, and every packet looks it up. */
-	while (n < 2 * (uint64_t)f->cfg.max_flows && n < (1u << 24))
-		n <<= 1;
+	/* Up to twice the flows: the table can be full of finished markers,
+	 * and every packet looks it up. It starts small and grows with
+	 * them: a host with a few connections at a time keeps its buckets
+	 * in cache, rather than missing on each lookup in a megabyte. */
+	f->max_buckets = n;
+	while (f->max_buckets < 2 * (uint64_t)f->cfg.max_flows &&
+	       f->max_buckets < (1u << 24))
+		f->max_buckets <<= 1;
 	f->nbuckets = n;
 	f->buckets = calloc(n, sizeof(*f->buckets));
 	f->heap = calloc(f->cfg.max_flows, sizeof(*f->heap));
@@ -310,7 +316,27 @@ static void destroy(struct flows *f, struct flow *fl)
 	*pp = fl->hnext;
 	lru_unlink(f, fl);
 	f->count--;
-	free(fl);
+	spare_give(&f->spare_flows, fl);
+}
+
+/* Twice the buckets, once the flows are half as many as the buckets:
+ * each flow moves to its bucket in the new table (the age list holds
+ * them all). Without memory the table stays as it is, only slower. */
+static void grow(struct flows *f)
+{
+	uint32_t n = f->nbuckets * 2;
+	struct flow **b;
+
+	if (f->count * 2 < f->nbuckets || f->nbuckets >= f->max_buckets ||
+	    !(b = calloc(n, sizeof(*b))))
+		return;
+	for (struct flow *fl = f->oldest; fl; fl = fl->next) {
+		fl->hnext = b[fl->hash & (n - 1)];
+		b[fl->hash & (n - 1)] = fl;
+	}
+	free(f->buckets);
+	f->buckets = b;
+	f->nbuckets = n;
 }
 
 /* Make room: among the oldest few, drop a finished marker first, then a
@@ -348,12 +374,13 @@ static struct flow *create(struct flows *f, const struct endpoint *client,
 
 	if (f->count >= f->cfg.max_flows)
 		evict(f);
-	fl = calloc(1, sizeof(*fl));
+	fl = spare_take(&f->spare_flows, sizeof(*fl));
 	if (!fl)
 		return NULL;
+	memset(fl, 0, sizeof(*fl));
 	fl->sess = spare_take(&f->sessions, sizeof(struct session));
 	if (!fl->sess) {
-		free(fl);
+		spare_give(&f->spare_flows, fl);
 		return NULL;
 	}
 	fl->client = *client;
@@ -379,6 +406,7 @@ static struct flow *create(struct flows *f, const struct endpoint *client,
 	f->count++;
 	f->undecided++;
 	f->st.flows++;
+	grow(f);
 	return fl;
 }
 
@@ -818,6 +846,7 @@ void flows_free(struct flows *f)
 	while (f->oldest)
 		destroy(f, f->oldest);
 	spare_free(&f->sessions);
+	spare_free(&f->spare_flows);
 	free(f->buckets);
 	free(f->heap);
 	free(f->orphans);
