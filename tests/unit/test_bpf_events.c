@@ -294,6 +294,32 @@ static void lifecycle_no_data(void **state)
 	assert_int_equal(last.first_close, SIDE_CLIENT);
 }
 
+/* Many connections open at once: the flow table grows under them, and
+ * each close still finds its own connection. */
+static void many_open_at_once(void **state)
+{
+	enum { N = 5000 };
+	int no_data = 0;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		key.cport = htons(10000 + i);
+		state_ev(1);	/* ESTABLISHED */
+	}
+	for (int i = 0; i < N; i++) {
+		key.cport = htons(10000 + i);
+		state_ev(8);	/* CLOSE_WAIT: the client closed */
+		state_ev(7);	/* CLOSE */
+		settle();
+		no_data += reports == i + 1 &&
+			   last.outcome == OUTCOME_NO_DATA &&
+			   last.first_close == SIDE_CLIENT &&
+			   last.client.port == 10000 + i;
+	}
+	assert_int_equal(reports, N);
+	assert_int_equal(no_data, N);
+}
+
 /* The socket went away without a close seen on the wire: the close is
  * the server's, how unknown. */
 static void gone_without_close(void **state)
@@ -405,6 +431,7 @@ int main(void)
 		T(final_before_outcome),
 		T(final_established),
 		T(lifecycle_no_data),
+		T(many_open_at_once),
 		T(gone_without_close),
 		T(reordered_hello),
 		T(hello_half_before_established),
