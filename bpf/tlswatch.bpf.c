@@ -332,16 +332,35 @@ static __always_inline struct tw_segment_event *new_event(const struct pkt *p)
 	return ev;
 }
 
-/* Userspace is woken each time the backlog passes a multiple of this,
- * and otherwise reads the ring buffer when its 100 ms wait ends: a
- * wake-up per event costs more than the event (an IPI, and a round of
- * the reader). from is the backlog before an event of size bytes. */
-#define TW_WAKEUP_BYTES (256 << 10)
+/* Userspace is woken by each CPU that has put this many bytes in the
+ * ring buffer since it last woke it, and otherwise reads the ring when
+ * its 100 ms wait ends: a wake-up per event costs more than the event
+ * (an IPI, and a round of the reader). The loader sets it so that all
+ * CPUs together stay far below the ring's size. Counted per CPU rather
+ * than asked of the ring (bpf_ringbuf_query), whose positions the other
+ * CPU's reader writes: a cache miss per event. */
+const volatile __u32 wakeup_bytes = 256 << 10;
 
-static __always_inline __u64 wakeup(__u64 from, __u64 size)
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} unwoken SEC(".maps");
+
+/* The flag for an event of size bytes. */
+static __always_inline __u64 wakeup(__u64 size)
 {
-	return (from + size) / TW_WAKEUP_BYTES != from / TW_WAKEUP_BYTES ?
-	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&unwoken, &zero);
+
+	if (!n)
+		return BPF_RB_FORCE_WAKEUP;
+	*n += size;
+	if (*n < wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	*n = 0;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 /* An event of the flow (or of none) found the ring buffer full: count
@@ -378,10 +397,7 @@ static __always_inline bool send(struct tw_segment_event *ev, __u32 dlen,
 	ev->dlen = dlen;
 	size = offsetof(struct tw_segment_event, data) + dlen +
 	       np * sizeof(struct tw_piece);
-	if (bpf_ringbuf_output(&events, ev, size,
-			       wakeup(bpf_ringbuf_query(&events,
-							BPF_RB_AVAIL_DATA),
-				      size))) {
+	if (bpf_ringbuf_output(&events, ev, size, wakeup(size))) {
 		ring_full(f);
 		return false;
 	}
@@ -1137,9 +1153,7 @@ int handle_sockops(struct bpf_sock_ops *skops)
 				sock_cgroup(skops) : 0;
 		if (f)
 			f->lost = 0;
-		/* Reserved: the backlog counts it already. */
-		bpf_ringbuf_submit(ev, wakeup(bpf_ringbuf_query(&events,
-				BPF_RB_AVAIL_DATA) - sizeof(*ev), sizeof(*ev)));
+		bpf_ringbuf_submit(ev, wakeup(sizeof(*ev)));
 	}
 	if (newstate == TCP_CLOSE) {
 		/* What leaves a decided connection after its close (the

@@ -226,7 +226,7 @@ static int on_ring(void *ctx, void *data, size_t size)
 static struct tlswatch_bpf *load(const struct loader_opts *o, int *errp)
 {
 	struct tlswatch_bpf *skel;
-	int rc;
+	int rc, ncpu;
 
 	verbose = o->verbose;
 	libbpf_set_print(print_libbpf);
@@ -241,6 +241,11 @@ static struct tlswatch_bpf *load(const struct loader_opts *o, int *errp)
 		memcpy((void *)skel->rodata->proxy_ports, o->proxy_ports,
 		       sizeof(skel->rodata->proxy_ports));
 	bpf_map__set_max_entries(skel->maps.events, RINGBUF_BYTES);
+	/* Each CPU wakes the reader after this many bytes of its own: an
+	 * eighth of the ring over all of them, and 256 KiB at most. */
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu > 0 && RINGBUF_BYTES / 8 / ncpu < skel->rodata->wakeup_bytes)
+		skel->rodata->wakeup_bytes = RINGBUF_BYTES / 8 / ncpu;
 	if (o->max_flows) {
 		bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
 		bpf_map__set_max_entries(skel->maps.done, o->max_flows);
