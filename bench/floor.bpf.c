@@ -178,4 +178,24 @@ int floor_egress(struct __sk_buff *skb)
 	return handle(skb, false);
 }
 
+/* floor -e: programs that only return, on the hooks tlswatch uses: what
+ * the hooks themselves cost, which any watcher on them pays. */
+SEC("cgroup_skb/ingress")
+int empty_ingress(struct __sk_buff *skb)
+{
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int empty_egress(struct __sk_buff *skb)
+{
+	return 1;
+}
+
+SEC("sockops")
+int empty_sockops(struct bpf_sock_ops *skops)
+{
+	return 1;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

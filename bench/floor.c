@@ -2,8 +2,10 @@
 /* floor -p PORT: loads floor.bpf.c's programs on the cgroup v2 root and
  * reads their ring buffer as tlswatch's loader does, counting what comes
  * and throwing it away. bench/overhead.sh's mode floor: what any watcher
- * built on these hooks pays at least. On SIGINT or SIGTERM it prints one
- * line of counts to stderr and exits 0. Root. */
+ * built on these hooks pays at least. floor -e instead attaches programs
+ * that only return, to the three hooks tlswatch uses (mode empty): the
+ * cost of the hooks alone. On SIGINT or SIGTERM it exits 0, after one
+ * line of counts to stderr without -e. Root. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -87,23 +89,28 @@ static int sum_drops(struct floor_bpf *skel, uint64_t *sum)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: floor -p PORT\n");
+	fprintf(out, "usage: floor -p PORT | floor -e\n");
 }
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct bpf_link *links[2] = {};
+	struct bpf_link *links[3] = {};
 	struct ring_buffer *rb = NULL;
 	struct floor_bpf *skel = NULL;
 	struct counts c = {};
 	char cg[4096], *end;
 	uint64_t drops;
+	struct bpf_program *in, *eg;
+	bool empty = false;
 	long port = 0;
 	int opt, cg_fd = -1, rc = 1, err;
 
-	while ((opt = getopt(argc, argv, "hp:")) != -1) {
+	while ((opt = getopt(argc, argv, "ehp:")) != -1) {
 		switch (opt) {
+		case 'e':
+			empty = true;
+			break;
 		case 'p':
 			errno = 0;
 			port = strtol(optarg, &end, 10);
@@ -121,7 +128,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!port || optind != argc) {
+	if (!port == !empty || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -148,19 +155,34 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	skel->rodata->port = port;
+	in = empty ? skel->progs.empty_ingress : skel->progs.floor_ingress;
+	eg = empty ? skel->progs.empty_egress : skel->progs.floor_egress;
+	bpf_program__set_autoload(empty ? skel->progs.floor_ingress :
+				  skel->progs.empty_ingress, false);
+	bpf_program__set_autoload(empty ? skel->progs.floor_egress :
+				  skel->progs.empty_egress, false);
+	bpf_program__set_autoload(skel->progs.empty_sockops, empty);
 	err = floor_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "floor: cannot load the BPF programs: %s\n",
 			strerror(-err));
 		goto out;
 	}
-	links[0] = bpf_program__attach_cgroup(skel->progs.floor_ingress, cg_fd);
-	links[1] = links[0] ?
-		   bpf_program__attach_cgroup(skel->progs.floor_egress, cg_fd) :
-		   NULL;
-	if (!links[0] || !links[1]) {
+	links[0] = bpf_program__attach_cgroup(in, cg_fd);
+	links[1] = links[0] ? bpf_program__attach_cgroup(eg, cg_fd) : NULL;
+	if (empty && links[1])
+		links[2] = bpf_program__attach_cgroup(skel->progs.empty_sockops,
+						      cg_fd);
+	if (!links[0] || !links[1] || (empty && !links[2])) {
 		fprintf(stderr, "floor: cannot attach to cgroup %s: %s\n", cg,
 			strerror(errno));
+		goto out;
+	}
+	if (empty) {
+		fprintf(stderr, "floor: empty programs attached\n");
+		while (!stop)
+			pause();
+		rc = 0;
 		goto out;
 	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &c,
@@ -199,6 +221,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	ring_buffer__free(rb);
+	bpf_link__destroy(links[2]);
 	bpf_link__destroy(links[1]);
 	bpf_link__destroy(links[0]);
 	floor_bpf__destroy(skel);

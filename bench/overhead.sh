@@ -28,7 +28,9 @@
 # Mode floor (add it to MODES) runs bench/floor.c watching PORT_TLS:
 # stateless hooks that send each ClientHello and the server's answer to a
 # ring buffer, read and thrown away, the least any watcher on these hooks
-# pays per handshake.
+# pays per handshake. Mode empty (add it to MODES) runs bench/floor.c -e:
+# programs that only return, on the same hooks: what the hooks alone
+# cost, any watcher's share of plain bulk on a port it does not watch.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -60,7 +62,8 @@ for t in nginx wrk tcpdump bpftool jq openssl awk; do
 done
 [[ -f $CG2/cgroup.procs ]] || die "no cgroup v2 at $CG2 (set CG2)"
 [[ -x ./tlswatch ]] || make -s tlswatch
-[[ " $MODES " != *" floor "* ]] || make -s -C bench floor
+[[ " $MODES " != *" floor "* && " $MODES " != *" empty "* ]] ||
+	make -s -C bench floor
 
 mkdir -p "$DIR/nginx" "$DIR/www"
 rm -f "$DIR"/runs.tsv "$DIR"/cap.pcap*
@@ -69,7 +72,8 @@ cp ./tlswatch "$DIR/tlswatch"
 rm -f "$DIR/tlswatch_b"
 [[ -z ${TLSWATCH_B:-} ]] || cp "$TLSWATCH_B" "$DIR/tlswatch_b"
 rm -f "$DIR/floor"
-[[ " $MODES " != *" floor "* ]] || cp build/bench/floor "$DIR/floor"
+[[ " $MODES " != *" floor "* && " $MODES " != *" empty "* ]] ||
+	cp build/bench/floor "$DIR/floor"
 CG=$CG2/tlswatch-overhead-$$
 mkdir "$CG" "$CG/work" "$CG/work/server" "$CG/work/client" "$CG/tool"
 STATS_WAS=$(cat /proc/sys/kernel/bpf_stats_enabled)
@@ -145,7 +149,7 @@ cpu_us() { awk '$1 == "usage_usec" { print $2 }' "$1/cpu.stat"; }
 cpu_ut() { awk '$1 == "user_usec" { u = $2 } $1 == "system_usec" { s = $2 } END { print u, s }' "$1/cpu.stat"; }
 
 # Modes whose tool holds BPF programs, whose run time is counted.
-bpf_mode() { [[ $1 == tlswatch* || $1 == floor ]]; }
+bpf_mode() { [[ $1 == tlswatch* || $1 == floor || $1 == empty ]]; }
 
 # The tool's work in the kernel, from perf's samples of the whole host
 # during the load (cpu-clock, PERF_HZ a second per CPU, call chains):
@@ -175,7 +179,7 @@ perf_ns() {  # mode: ns of CPU in the mode's kernel-side work
 	case $1 in
 	tcpdump) pat='dev_queue_xmit_nit|tpacket_rcv|[^t]packet_rcv' ;;
 	none) echo 0; return ;;
-	*) pat='__cgroup_bpf_run_filter_(skb|sock_ops)|bpf_prog_[0-9a-f]+_(handle|floor)_' ;;
+	*) pat='__cgroup_bpf_run_filter_(skb|sock_ops)|bpf_prog_[0-9a-f]+_(handle|floor|empty)_' ;;
 	esac
 	perf script -i "$DIR/perf.data" -F ip,sym 2>/dev/null |
 		awk -v pat="$pat" -v hz="$PERF_HZ" 'BEGIN { RS = "" }
@@ -211,6 +215,11 @@ start_tool() {  # mode
 		 exec "$DIR/floor" -p "$PORT_TLS" >/dev/null 2>"$err") &
 		TOOL=$!
 		ready="watching TCP port" ;;
+	empty)
+		(echo "$BASHPID" >"$CG/tool/cgroup.procs"
+		 exec "$DIR/floor" -e >/dev/null 2>"$err") &
+		TOOL=$!
+		ready="empty programs attached" ;;
 	tcpdump)
 		# A ring of two 100 MB files: the writes a user's capture makes,
 		# without filling the disk during bulk runs.
