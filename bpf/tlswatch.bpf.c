@@ -6,7 +6,6 @@
  * BTF-typed tracing: production kernels may lack them. Userspace does
  * all the decoding. */
 #include "vmlinux.h"
-#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
@@ -540,12 +539,13 @@ struct walk_ctx {
 };
 
 /* An application_data record that is not the direction's first begins
- * at payload offset at, its whole header in this segment: from here on the direction is encrypted, and its record headers are all
- * userspace can use. No more of it is captured in full; in this segment,
- * the bytes in full end where the record begins, and the walk sends its
- * header and the later ones as pieces. A ChangeCipherSpec does not mark
- * the point: in TLS 1.3 a ServerHello or a second ClientHello in the
- * clear may follow one. */
+ * at payload offset at, its whole header in this segment: from here on
+ * the direction is encrypted, and its record headers are all userspace
+ * can use. No more of it is captured in full; in this segment, the bytes
+ * in full end where the record begins, and the walk sends its header and
+ * the later ones as pieces. A ChangeCipherSpec does not mark the point:
+ * in TLS 1.3 a ServerHello or a second ClientHello in the clear may
+ * follow one. */
 static __always_inline void encrypted_from(struct walk_ctx *c, __u32 at)
 {
 	struct seg_build *b = (struct seg_build *)c->ev;
@@ -1058,20 +1058,27 @@ static __always_inline bool sock_key(const struct bpf_sock_ops *skops,
 }
 
 /* The cgroup of the socket, which a child socket takes from its
- * listener: read through CO-RE, so the same object works whatever the
- * kernel's struct layout. */
+ * listener: read through the typed pointer the helper gives, as plain
+ * loads relocated by CO-RE (the same object works whatever the kernel's
+ * struct layout) and guarded by the kernel's fault handling, rather than
+ * a probe-read helper call per pointer. */
 static __always_inline __u64 sock_cgroup(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *bsk = skops->sk;
 	struct tcp_sock *tp;
+	struct cgroup *cg;
+	struct kernfs_node *kn;
 
 	if (!bsk)
 		return 0;
 	tp = bpf_skc_to_tcp_sock(bsk);
 	if (!tp)
 		return 0;
-	return BPF_CORE_READ(&tp->inet_conn.icsk_inet.sk, sk_cgrp_data.cgroup,
-			     kn, id);
+	cg = tp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup;
+	if (!cg)
+		return 0;
+	kn = cg->kn;
+	return kn ? kn->id : 0;
 }
 
 /* Opens and closes of watched server sockets, from socket operations on

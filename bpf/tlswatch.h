@@ -12,7 +12,8 @@
 /* Bytes of each direction captured in full; after them, only record
  * headers (and the 2 bytes of a plaintext alert) until decided. 4 KiB,
  * not 2: ClientHellos with post-quantum key shares, tickets and ECH pass
- * 2 KiB. */
+ * 2 KiB. A direction's first application_data record after its first
+ * record ends the bytes in full earlier: what follows is encrypted. */
 #define TW_BUDGET 4096
 /* Record headers one segment event can carry. */
 #define TW_MAX_PIECES 16
