@@ -16,15 +16,16 @@
  * per run (the cost of running any program, and of the statistics' own
  * clock reads) is taken out.
  *
- * Then whole connections, each a TLS 1.3 handshake's records at their
- * usual sizes with no cryptography: the client's hello, the server's
- * flight (ServerHello, ChangeCipherSpec, four encrypted records), the
- * client's flight and request, the server's answer (with which the
- * programs decide the handshake is over), and the server's close, as
- * nginx answers a request with Connection: close. What the three
+ * Then whole connections, the records of real TLS 1.2 and TLS 1.3
+ * connections replayed at their sizes, with no cryptography (see
+ * replays[]): hellos, flights, request, answer, and the server's close,
+ * as nginx answers a request with Connection: close. What the three
  * programs (both packet hooks and socket operations) cost per
  * connection, less empty programs on the same hooks, is the kernel's
- * share of watching one new connection, hooks aside. Root. */
+ * share of watching one new connection, the hooks aside; the events it
+ * sent are counted as they are read. CONNS (2000) connections of each
+ * kind per run; PERPROG=1 prints each program's share of every run to
+ * stderr. Root. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -160,8 +161,11 @@ static unsigned optmem(int fd)
 	return m[SK_MEMINFO_OPTMEM];
 }
 
+static uint64_t events_read;
+
 static int drain(void *ctx, void *data, size_t size)
 {
+	events_read++;
 	(void)ctx;
 	(void)data;
 	(void)size;
@@ -181,57 +185,74 @@ static size_t record(uint8_t *p, uint8_t type, uint16_t len)
 	return 5 + len;
 }
 
-struct flight {
-	uint8_t b[2048];
-	size_t len;
+/* A connection replayed: what each side writes in turn, as records of a
+ * type and body length; a handshake message's type goes in its record's
+ * first body byte (a ServerHello's random is then no HelloRetryRequest's).
+ * The sizes are those of real handshakes on loopback, curl against an
+ * ECDSA P-256 certificate (the overhead benchmark's): nginx 1.22, which
+ * speaks TLS 1.2, and openssl s_server for TLS 1.3. */
+#define MAX_RECS 8
+#define MAX_STEPS 10
+
+struct rec {
+	uint8_t type, hs_type;
+	uint16_t len;
 };
 
-/* The records of a TLS 1.3 handshake as OpenSSL and nginx send them
- * (sizes from a capture of tests' nginx with a 2048-bit RSA key). */
-static struct flight hs_client, hs_server, hs_client2, hs_answer;
+struct step {
+	bool server;
+	struct rec r[MAX_RECS];
+};
 
-static void build_handshake(void)
+struct replay {
+	const char *name;
+	struct step steps[MAX_STEPS];
+};
+
+static const struct replay replays[] = {
+	{ "TLS 1.2 handshake (nginx), request, answer, close_notify, close", {
+		{ false, { { 22, 1, 512 } } },
+		{ true, { { 22, 2, 76 }, { 22, 11, 396 }, { 22, 12, 115 },
+			  { 22, 14, 4 } } },
+		{ false, { { 22, 16, 37 }, { 20, 0, 1 }, { 22, 0, 40 } } },
+		/* Both Finished: the programs decide here. */
+		{ true, { { 20, 0, 1 }, { 22, 0, 40 } } },
+		{ false, { { 23, 0, 131 } } },
+		{ true, { { 23, 0, 271 } } },
+		{ true, { { 21, 0, 26 } } },
+		{ false, { { 21, 0, 26 } } },
+	} },
+	{ "TLS 1.3 handshake (s_server), tickets, request, answer, close", {
+		{ false, { { 22, 1, 512 } } },
+		{ true, { { 22, 2, 122 }, { 20, 0, 1 }, { 23, 0, 23 },
+			  { 23, 0, 416 }, { 23, 0, 96 }, { 23, 0, 69 } } },
+		{ false, { { 20, 0, 1 }, { 23, 0, 69 } } },
+		/* A record from the server after the client's flight: the
+		 * programs decide here. */
+		{ true, { { 23, 0, 250 } } },
+		{ true, { { 23, 0, 250 } } },
+		{ false, { { 23, 0, 96 } } },
+		{ true, { { 23, 0, 5190 } } },
+		{ true, { { 23, 0, 19 } } },
+	} },
+};
+#define N_REPLAYS (int)(sizeof(replays) / sizeof(replays[0]))
+
+/* One side's write of a step, and the other side's read of it all. */
+static void step(int from, int to, const struct step *st)
 {
-	uint8_t *p;
+	static uint8_t out[8192], in[8192];
+	size_t len = 0, got = 0;
 
-	/* ClientHello, padded to 512 bytes as OpenSSL and browsers do. */
-	hs_client.len = record(hs_client.b, 22, 512);
-	hs_client.b[5] = 1;
-	/* ServerHello (not a HelloRetryRequest: its random is not that
-	 * one), ChangeCipherSpec, EncryptedExtensions, Certificate,
-	 * CertificateVerify, Finished. */
-	p = hs_server.b;
-	p += record(p, 22, 122);
-	hs_server.b[5] = 2;
-	p += record(p, 20, 1);
-	p += record(p, 23, 31);
-	p += record(p, 23, 830);
-	p += record(p, 23, 281);
-	p += record(p, 23, 69);
-	hs_server.len = p - hs_server.b;
-	/* ChangeCipherSpec, Finished, and the request. */
-	p = hs_client2.b;
-	p += record(p, 20, 1);
-	p += record(p, 23, 69);
-	p += record(p, 23, 120);
-	hs_client2.len = p - hs_client2.b;
-	/* The response. */
-	hs_answer.len = record(hs_answer.b, 23, 250);
-}
-
-static void put(int fd, const struct flight *f)
-{
-	if (write(fd, f->b, f->len) != (ssize_t)f->len)
+	for (int i = 0; i < MAX_RECS && st->r[i].type; i++) {
+		len += record(out + len, st->r[i].type, st->r[i].len);
+		if (st->r[i].hs_type)
+			out[len - st->r[i].len] = st->r[i].hs_type;
+	}
+	if (write(from, out, len) != (ssize_t)len)
 		die("write");
-}
-
-static void get(int fd, const struct flight *f)
-{
-	uint8_t buf[sizeof(f->b)];
-	size_t got = 0;
-
-	while (got < f->len) {
-		ssize_t n = read(fd, buf, f->len - got);
+	while (got < len) {
+		ssize_t n = read(to, in, len - got);
 
 		if (n <= 0)
 			die("read");
@@ -239,9 +260,10 @@ static void get(int fd, const struct flight *f)
 	}
 }
 
-/* One connection to port, handshake and close; the server's socket is
- * accepted from lfd, in the cgroup. */
-static void handshake(int lfd, uint16_t port)
+/* One connection to port, replayed, then closed by the server as nginx
+ * does after answering a request with Connection: close; the server's
+ * socket is accepted from lfd, in the cgroup. */
+static void replay(const struct replay *rp, int lfd, uint16_t port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
 				 .sin_port = htons(port),
@@ -257,14 +279,9 @@ static void handshake(int lfd, uint16_t port)
 		die("accept");
 	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	put(c, &hs_client);
-	get(s, &hs_client);
-	put(s, &hs_server);
-	get(c, &hs_server);
-	put(c, &hs_client2);
-	get(s, &hs_client2);
-	put(s, &hs_answer);
-	get(c, &hs_answer);
+	for (int i = 0; i < MAX_STEPS && rp->steps[i].r[0].type; i++)
+		step(rp->steps[i].server ? s : c, rp->steps[i].server ? c : s,
+		     &rp->steps[i]);
 	close(s);
 	if (read(c, &b, 1) != 0)
 		die("read the close");
@@ -290,7 +307,8 @@ int main(void)
 	char root[4096], home[8200], buf[MSG];
 	unsigned conns = envu("CONNS", 2000);
 	int lfd[C__N], cfd[C__N], sfd[C__N], empty_fd[3], tw_fd[3], cg_fd;
-	double hs_net[64], hs_runs[64];
+	double hs_net[N_REPLAYS][64], hs_runs[N_REPLAYS][64];
+	double hs_events[N_REPLAYS][64];
 	int hs_lfd;
 	uint16_t hs_port;
 	double net[C__N][64], per_round[C__N][64];
@@ -368,7 +386,6 @@ int main(void)
 	    bpf_prog_attach(tw_fd[2], cg_fd, BPF_CGROUP_SOCK_OPS,
 			    BPF_F_ALLOW_MULTI))
 		die("attach sockops");
-	build_handshake();
 
 	/* The clients, outside the cgroup; the servers' sockets are seeded
 	 * by the sockops program as they are accepted. */
@@ -468,16 +485,19 @@ int main(void)
 		}
 		/* Whole connections: all three programs, less the empty
 		 * ones, which run as often on the same hooks. */
-		{
+		for (int k = 0; k < N_REPLAYS; k++) {
 			struct prog_stats t0[3], e0[3], t1[3], e1[3];
 			double tns = 0, ens = 0, tcnt = 0;
+			uint64_t ev0;
 
+			ring_buffer__consume(rb);
+			ev0 = events_read;
 			for (int i = 0; i < 3; i++) {
 				t0[i] = stats_of(tw_fd[i]);
 				e0[i] = stats_of(empty_fd[i]);
 			}
 			for (unsigned i = 0; i < conns; i++) {
-				handshake(hs_lfd, hs_port);
+				replay(&replays[k], hs_lfd, hs_port);
 				if (i % 64 == 63)
 					ring_buffer__consume(rb);
 			}
@@ -490,12 +510,14 @@ int main(void)
 			}
 			ring_buffer__consume(rb);
 			if (getenv("PERPROG"))
-				fprintf(stderr, "per prog ns/conn: in %.0f eg %.0f ops %.0f\n",
+				fprintf(stderr, "%s: ns per connection: ingress %.0f egress %.0f sockops %.0f\n",
+					replays[k].name,
 					((double)t1[0].ns - t0[0].ns - e1[0].ns + e0[0].ns) / conns,
 					((double)t1[1].ns - t0[1].ns - e1[1].ns + e0[1].ns) / conns,
 					((double)t1[2].ns - t0[2].ns - e1[2].ns + e0[2].ns) / conns);
-			hs_net[r] = (tns - ens) / conns;
-			hs_runs[r] = tcnt / conns;
+			hs_net[k][r] = (tns - ens) / conns;
+			hs_runs[k][r] = tcnt / conns;
+			hs_events[k][r] = (double)(events_read - ev0) / conns;
 		}
 	}
 	close(stats_fd);
@@ -519,17 +541,21 @@ int main(void)
 		       c == C_WALKED ? "-" :
 		       s[runs / 2] < 50 ? "<50 ns: met" : "<50 ns: NOT met");
 	}
-	qsort(hs_net, runs, sizeof(double), cmp_d);
-	qsort(hs_runs, runs, sizeof(double), cmp_d);
-	printf("\nBPF cost per connection, a TLS 1.3 handshake's records replayed "
+	printf("\nBPF cost per connection, real handshakes' records replayed "
 	       "(all three programs, minus empty ones on the same hooks; median of %u runs of %u connections)\n",
 	       runs, conns);
 	printf("reproduce: make -C bench sockcost RUNS=%u ROUNDS=%u CONNS=%u\n\n",
 	       runs, rounds, conns);
-	printf("| connection | program runs per connection | minus empty, ns/conn | min-max |\n");
-	printf("|---|---:|---:|---:|\n");
-	printf("| TLS 1.3 handshake, request, answer, close | %.1f | %.0f | %.0f-%.0f |\n",
-	       hs_runs[runs / 2], hs_net[runs / 2], hs_net[0], hs_net[runs - 1]);
+	printf("| connection | program runs per connection | events per connection | minus empty, ns/conn | min-max |\n");
+	printf("|---|---:|---:|---:|---:|\n");
+	for (int k = 0; k < N_REPLAYS; k++) {
+		qsort(hs_net[k], runs, sizeof(double), cmp_d);
+		qsort(hs_runs[k], runs, sizeof(double), cmp_d);
+		qsort(hs_events[k], runs, sizeof(double), cmp_d);
+		printf("| %s | %.1f | %.1f | %.0f | %.0f-%.0f |\n", replays[k].name,
+		       hs_runs[k][runs / 2], hs_events[k][runs / 2],
+		       hs_net[k][runs / 2], hs_net[k][0], hs_net[k][runs - 1]);
+	}
 	printf("\nkernel memory per connection, the flow in the server socket: %u bytes "
 	       "(its sk_omem_alloc, %u, less an unwatched one's, %u)\n",
 	       optmem(sfd[C_DONE]) - optmem(sfd[C_UNWATCHED]),
