@@ -149,6 +149,37 @@ static struct prog_stats stats_of(int fd)
 	return (struct prog_stats){ info.run_time_ns, info.run_cnt };
 }
 
+/* The first n programs' statistics, tlswatch's (tw_fd) and the empty
+ * ones beside them on the same hooks (empty_fd). */
+static void take(struct prog_stats *tw, struct prog_stats *em,
+		 const int *tw_fd, const int *empty_fd, int n)
+{
+	for (int i = 0; i < n; i++) {
+		tw[i] = stats_of(tw_fd[i]);
+		em[i] = stats_of(empty_fd[i]);
+	}
+}
+
+/* What the first n programs ran between two takes, summed. */
+struct ran {
+	double ns, cnt, empty_ns, empty_cnt;
+};
+
+static struct ran ran(const struct prog_stats *t0, const struct prog_stats *e0,
+		      const struct prog_stats *t1, const struct prog_stats *e1,
+		      int n)
+{
+	struct ran r = { 0 };
+
+	for (int i = 0; i < n; i++) {
+		r.ns += t1[i].ns - t0[i].ns;
+		r.cnt += t1[i].cnt - t0[i].cnt;
+		r.empty_ns += e1[i].ns - e0[i].ns;
+		r.empty_cnt += e1[i].cnt - e0[i].cnt;
+	}
+	return r;
+}
+
 /* What the socket's options and storage hold (sk_omem_alloc), which is
  * where the kernel charges a socket's BPF storage. */
 static unsigned optmem(int fd)
@@ -453,12 +484,9 @@ int main(void)
 	for (unsigned r = 0; r < runs; r++) {
 		for (int c = 0; c < C__N; c++) {
 			struct prog_stats t0[2], e0[2], t1[2], e1[2];
-			double tns = 0, tcnt = 0, ens = 0, ecnt = 0;
+			struct ran d;
 
-			for (int i = 0; i < 2; i++) {
-				t0[i] = stats_of(tw_fd[i]);
-				e0[i] = stats_of(empty_fd[i]);
-			}
+			take(t0, e0, tw_fd, empty_fd, 2);
 			for (unsigned i = 0; i < rounds; i++) {
 				io(cfd[c], buf, true);
 				io(sfd[c], buf, false);
@@ -468,46 +496,32 @@ int main(void)
 				if (i % 64 == 63)
 					ring_buffer__consume(rb);
 			}
-			for (int i = 0; i < 2; i++) {
-				t1[i] = stats_of(tw_fd[i]);
-				e1[i] = stats_of(empty_fd[i]);
-				tns += t1[i].ns - t0[i].ns;
-				tcnt += t1[i].cnt - t0[i].cnt;
-				ens += e1[i].ns - e0[i].ns;
-				ecnt += e1[i].cnt - e0[i].cnt;
-			}
-			if (!tcnt || !ecnt) {
+			take(t1, e1, tw_fd, empty_fd, 2);
+			d = ran(t0, e0, t1, e1, 2);
+			if (!d.cnt || !d.empty_cnt) {
 				fprintf(stderr, "sockcost: the programs did not run\n");
 				return 1;
 			}
-			net[c][r] = tns / tcnt - ens / ecnt;
-			per_round[c][r] = tcnt / rounds;
+			net[c][r] = d.ns / d.cnt - d.empty_ns / d.empty_cnt;
+			per_round[c][r] = d.cnt / rounds;
 		}
 		/* Whole connections: all three programs, less the empty
 		 * ones, which run as often on the same hooks. */
 		for (int k = 0; k < N_REPLAYS; k++) {
 			struct prog_stats t0[3], e0[3], t1[3], e1[3];
-			double tns = 0, ens = 0, tcnt = 0;
+			struct ran d;
 			uint64_t ev0;
 
 			ring_buffer__consume(rb);
 			ev0 = events_read;
-			for (int i = 0; i < 3; i++) {
-				t0[i] = stats_of(tw_fd[i]);
-				e0[i] = stats_of(empty_fd[i]);
-			}
+			take(t0, e0, tw_fd, empty_fd, 3);
 			for (unsigned i = 0; i < conns; i++) {
 				replay(&replays[k], hs_lfd, hs_port);
 				if (i % 64 == 63)
 					ring_buffer__consume(rb);
 			}
-			for (int i = 0; i < 3; i++) {
-				t1[i] = stats_of(tw_fd[i]);
-				e1[i] = stats_of(empty_fd[i]);
-				tns += t1[i].ns - t0[i].ns;
-				tcnt += t1[i].cnt - t0[i].cnt;
-				ens += e1[i].ns - e0[i].ns;
-			}
+			take(t1, e1, tw_fd, empty_fd, 3);
+			d = ran(t0, e0, t1, e1, 3);
 			ring_buffer__consume(rb);
 			if (getenv("PERPROG"))
 				fprintf(stderr, "%s: ns per connection: ingress %.0f egress %.0f sockops %.0f\n",
@@ -515,8 +529,8 @@ int main(void)
 					((double)t1[0].ns - t0[0].ns - e1[0].ns + e0[0].ns) / conns,
 					((double)t1[1].ns - t0[1].ns - e1[1].ns + e0[1].ns) / conns,
 					((double)t1[2].ns - t0[2].ns - e1[2].ns + e0[2].ns) / conns);
-			hs_net[k][r] = (tns - ens) / conns;
-			hs_runs[k][r] = tcnt / conns;
+			hs_net[k][r] = (d.ns - d.empty_ns) / conns;
+			hs_runs[k][r] = d.cnt / conns;
 			hs_events[k][r] = (double)(events_read - ev0) / conns;
 		}
 	}
