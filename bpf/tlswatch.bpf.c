@@ -536,6 +536,9 @@ struct walk_ctx {
 	__u32 *dlen;
 	__u32 data_seq;
 	__u32 full;
+	__u8 keep_full;		/* no cut at an encrypted record (redo) */
+	__u8 cut;		/* the bytes in full were cut short */
+	__u8 redo;		/* out of pieces after a cut: walk again */
 };
 
 /* An application_data record that is not the direction's first begins
@@ -543,16 +546,17 @@ struct walk_ctx {
  * the direction is encrypted, and its record headers are all userspace
  * can use. No more of it is captured in full; in this segment, the bytes
  * in full end where the record begins, and the walk sends its header and
- * the later ones as pieces. A ChangeCipherSpec does not mark the point:
- * in TLS 1.3 a ServerHello or a second ClientHello in the clear may
- * follow one. */
+ * the later ones as pieces (should they outnumber the pieces, the walk
+ * of this segment is done again without the cut). A ChangeCipherSpec
+ * does not mark the point: in TLS 1.3 a ServerHello or a second
+ * ClientHello in the clear may follow one. */
 static __always_inline void encrypted_from(struct walk_ctx *c, __u32 at)
 {
 	struct seg_build *b = (struct seg_build *)c->ev;
 
-	c->f->captured[c->p->dir & 1] = budget;
-	if (at >= c->full || c->ev->npieces != 1)
+	if (c->keep_full || at >= c->full || c->ev->npieces != 1)
 		return;
+	c->cut = 1;
 	c->full = at;
 	*c->dlen = at;
 	if (at)
@@ -597,8 +601,13 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 	    f->walking[d] == 2)
 		encrypted_from(c, off);
 	if ((__u32)off + take > c->full &&
-	    !add_piece(c->skb, p, c->ev, c->dlen, off, take))
+	    !add_piece(c->skb, p, c->ev, c->dlen, off, take)) {
+		if (c->cut) {
+			c->redo = 1;
+			return 1;
+		}
 		goto lost;
+	}
 	if (have + take < TW_HDR) {
 		__builtin_memcpy(f->partial[d], hdr, TW_HDR);
 		f->partial_len[d] = have + take;
@@ -609,7 +618,8 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 	rlen = record_len(hdr, f->walking[d] == 1);
 	if (rlen < 0)
 		goto lost;
-	/* Split over segments: later segments only. */
+	/* Encrypted from here (encrypted_from): nothing more in full in
+	 * later segments, the header whole in this one or not. */
 	if (hdr[0] == 23 && f->walking[d] == 2)
 		f->captured[d] = budget;
 	note_record(c->skb, p, f, d, hdr[0], rlen, f->walking[d] == 1,
@@ -787,7 +797,7 @@ static __always_inline bool decided(struct tw_flow *f, const struct tw_key *k)
 static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 {
 	struct tw_segment_event *ev;
-	struct tw_flow *f;
+	struct tw_flow *f, saved;
 	struct walk_ctx wc;
 	struct pkt p;
 	__u32 data_seq, dlen = 0, full = 0;
@@ -898,7 +908,28 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 	wc.dlen = &dlen;
 	wc.data_seq = data_seq;
 	wc.full = full;
+	wc.keep_full = 0;
+	wc.cut = 0;
+	wc.redo = 0;
+	__builtin_memcpy(&saved, f, sizeof(saved));
 	bpf_loop(TW_MAX_WALK, walk_one, &wc, 0);
+	if (wc.redo) {
+		/* More record headers after the cut than pieces: this segment
+		 * again from the walk's state before it, whole as it was
+		 * copied, so that the headers inside it need no piece. */
+		__builtin_memcpy(f, &saved, sizeof(saved));
+		if (len_in(&full, TW_BUDGET) &&
+		    !bpf_skb_load_bytes(skb, p.off, ev->data, full)) {
+			((struct seg_build *)ev)->pieces[0].len = full;
+			ev->npieces = 1;
+			dlen = full;
+		}
+		wc.full = full;
+		wc.keep_full = 1;
+		wc.cut = 0;
+		wc.redo = 0;
+		bpf_loop(TW_MAX_WALK, walk_one, &wc, 0);
+	}
 	/* Still a header inside this segment: more records than the walk
 	 * takes in one segment. Say so rather than fall behind. */
 	if (!f->nosync[d] && (__s32)(f->next_hdr[d] - data_seq) >= 0 &&

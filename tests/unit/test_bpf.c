@@ -577,6 +577,20 @@ static void encrypted_cut(void **state)
 		 PIECES({ 5, TW_HDR }, { 55, TW_HDR }));
 	assert_int_equal(stat(TW_STAT_NOSYNC), nosync);
 
+	/* More encrypted records in one segment than pieces: that segment
+	 * comes whole, as it would without the cut, the walk goes on
+	 * (no loss), and the next segment is cut. */
+	c = conn_new(AF_INET, TLS_PORT);
+	s = (struct stream){ .len = 0 };
+	rec(&s, 22, 95);		/* [0, 100) ServerHello */
+	for (int i = 0; i < TW_MAX_PIECES + 4; i++)
+		rec(&s, 23, 10);	/* [100, 400) */
+	rec(&s, 23, 95);		/* [400, 500) */
+	rec(&s, 23, 95);		/* [500, 600) */
+	next_seg(&c, SERVER, &s, 400, 0, PIECES({ 0, 400 }));
+	next_seg(&c, SERVER, &s, 200, 0, PIECES({ 0, TW_HDR }, { 100, TW_HDR }));
+	assert_int_equal(stat(TW_STAT_NOSYNC), nosync);
+
 	/* A direction whose first record is application_data is not cut:
 	 * userspace judges what it is from its bytes. */
 	c = conn_new(AF_INET, TLS_PORT);
