@@ -180,8 +180,9 @@ int main(int argc, char **argv)
 	}
 	if (empty) {
 		fprintf(stderr, "floor: empty programs attached\n");
+		/* A signal ends the sleep; one just before it, the second. */
 		while (!stop)
-			pause();
+			sleep(1);
 		rc = 0;
 		goto out;
 	}
