@@ -565,6 +565,37 @@ static __always_inline void encrypted_from(struct walk_ctx *c, __u32 at)
 		c->ev->npieces = 0;
 }
 
+/* What the walk of one direction changes in its flow, kept before the
+ * walk of a segment for a redo. Only that direction's: the other's may
+ * be changing on another CPU meanwhile. */
+struct walk_state {
+	__u32 next_hdr;
+	__u8 partial[TW_HDR];
+	__u8 partial_len, walking, alert_left, hs;
+};
+
+static __always_inline void walk_save(const struct tw_flow *f, __u8 d,
+				      struct walk_state *w)
+{
+	w->next_hdr = f->next_hdr[d];
+	__builtin_memcpy(w->partial, f->partial[d], TW_HDR);
+	w->partial_len = f->partial_len[d];
+	w->walking = f->walking[d];
+	w->alert_left = f->alert_left[d];
+	w->hs = f->hs[d];
+}
+
+static __always_inline void walk_restore(struct tw_flow *f, __u8 d,
+					 const struct walk_state *w)
+{
+	f->next_hdr[d] = w->next_hdr;
+	__builtin_memcpy(f->partial[d], w->partial, TW_HDR);
+	f->partial_len[d] = w->partial_len;
+	f->walking[d] = w->walking;
+	f->alert_left[d] = w->alert_left;
+	f->hs[d] = w->hs;
+}
+
 /* One record header at the flow's next_hdr, if it falls in this segment:
  * keep next_hdr current, and past the budget send the header (with the 2
  * body bytes of a plaintext alert) as a piece. 1 stops the walk. */
@@ -797,7 +828,8 @@ static __always_inline bool decided(struct tw_flow *f, const struct tw_key *k)
 static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 {
 	struct tw_segment_event *ev;
-	struct tw_flow *f, saved;
+	struct walk_state saved;
+	struct tw_flow *f;
 	struct walk_ctx wc;
 	struct pkt p;
 	__u32 data_seq, dlen = 0, full = 0;
@@ -911,13 +943,13 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 	wc.keep_full = 0;
 	wc.cut = 0;
 	wc.redo = 0;
-	__builtin_memcpy(&saved, f, sizeof(saved));
+	walk_save(f, d, &saved);
 	bpf_loop(TW_MAX_WALK, walk_one, &wc, 0);
 	if (wc.redo) {
 		/* More record headers after the cut than pieces: this segment
 		 * again from the walk's state before it, whole as it was
 		 * copied, so that the headers inside it need no piece. */
-		__builtin_memcpy(f, &saved, sizeof(saved));
+		walk_restore(f, d, &saved);
 		if (len_in(&full, TW_BUDGET) &&
 		    !bpf_skb_load_bytes(skb, p.off, ev->data, full)) {
 			((struct seg_build *)ev)->pieces[0].len = full;
