@@ -606,6 +606,7 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 	__u8 d = p->dir & 1;
 	__u8 hdr[8], *dst;
 	__u32 have, take;
+	bool first, enc;
 	__s32 off;
 	int rlen;
 
@@ -628,8 +629,11 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 	if (!len_in(&take, TW_HDR) ||
 	    bpf_skb_load_bytes(c->skb, p->off + off, dst + have, take))
 		return 1;
-	if (!have && take == TW_HDR && hdr[0] == 23 && hdr[1] == 3 &&
-	    f->walking[d] == 2)
+	first = f->walking[d] == 1;
+	/* application_data after the direction's first record: encrypted
+	 * from here (encrypted_from). */
+	enc = hdr[0] == 23 && !first;
+	if (enc && !have && take == TW_HDR && hdr[1] == 3)
 		encrypted_from(c, off);
 	if ((__u32)off + take > c->full &&
 	    !add_piece(c->skb, p, c->ev, c->dlen, off, take)) {
@@ -646,15 +650,14 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 		return 1;
 	}
 	f->partial_len[d] = 0;
-	rlen = record_len(hdr, f->walking[d] == 1);
+	rlen = record_len(hdr, first);
 	if (rlen < 0)
 		goto lost;
-	/* Encrypted from here (encrypted_from): nothing more in full in
-	 * later segments, the header whole in this one or not. */
-	if (hdr[0] == 23 && f->walking[d] == 2)
+	/* Nothing more in full in later segments, the header whole in this
+	 * one or not. */
+	if (enc)
 		f->captured[d] = budget;
-	note_record(c->skb, p, f, d, hdr[0], rlen, f->walking[d] == 1,
-		    off + take);
+	note_record(c->skb, p, f, d, hdr[0], rlen, first, off + take);
 	f->walking[d] = 2;
 	/* The next header is counted from this one's first byte. */
 	f->next_hdr[d] += take + rlen;
@@ -674,7 +677,7 @@ lost:
 	 * TLS: userspace has them. Anywhere else the walk is lost: after a
 	 * valid header, or from the middle of a connection whose state the
 	 * LRU map pushed out. */
-	if (f->walking[d] == 1 && (f->seeded || f->fresh))
+	if (first && (f->seeded || f->fresh))
 		f->nosync[d] = 1;
 	else
 		walk_lost(f, d, c->ev);

@@ -70,8 +70,8 @@ struct flows {
 	struct flow *reporting;	/* during the report callback */
 	uint64_t kept;		/* bytes held by packet logs */
 	bool lossy;		/* flows_maybe_lost() on */
-	struct spare sessions;	/* of retired connections, for new ones */
-	struct spare spare_flows;	/* likewise */
+	/* Of retired connections, for new ones. */
+	struct spare spare_sessions, spare_flows;
 };
 
 #define NO_HEAP UINT32_MAX
@@ -280,7 +280,7 @@ static void retire(struct flows *f, struct flow *fl)
 	}
 	if (fl->sess) {
 		session_free(fl->sess);
-		spare_give(&f->sessions, fl->sess);
+		spare_give(&f->spare_sessions, fl->sess);
 		fl->sess = NULL;
 	}
 	if (fl->log)
@@ -378,7 +378,7 @@ static struct flow *create(struct flows *f, const struct endpoint *client,
 	if (!fl)
 		return NULL;
 	memset(fl, 0, sizeof(*fl));
-	fl->sess = spare_take(&f->sessions, sizeof(struct session));
+	fl->sess = spare_take(&f->spare_sessions, sizeof(struct session));
 	if (!fl->sess) {
 		spare_give(&f->spare_flows, fl);
 		return NULL;
@@ -845,7 +845,7 @@ void flows_free(struct flows *f)
 		return;
 	while (f->oldest)
 		destroy(f, f->oldest);
-	spare_free(&f->sessions);
+	spare_free(&f->spare_sessions);
 	spare_free(&f->spare_flows);
 	free(f->buckets);
 	free(f->heap);
