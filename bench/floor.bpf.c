@@ -46,6 +46,7 @@ struct {
 /* Where a hello is copied before it is sent: 512 bytes do not fit on the
  * stack beside anything else. */
 struct hello_buf {
+	__u64 ts_ns;		/* floor -s: its time, sent before the bytes */
 	__u8 b[HELLO_MAX];
 };
 
@@ -113,7 +114,8 @@ static __always_inline __u32 payload_off(struct __sk_buff *skb, bool ingress)
  * copy, sent with their own length, not a fixed 512: the verifier (6.18,
  * -mcpu=v3) takes a variable length once both of its bounds are tested
  * on n here; what handle() tested it does not connect to n. */
-static __always_inline void send_hello(struct __sk_buff *skb, __u32 off)
+static __always_inline void send_hello(struct __sk_buff *skb, __u32 off,
+				       bool stamped)
 {
 	__u32 zero = 0, n = skb->len - off;
 	struct hello_buf *h = bpf_map_lookup_elem(&scratch, &zero);
@@ -126,8 +128,12 @@ static __always_inline void send_hello(struct __sk_buff *skb, __u32 off)
 		return;
 	if (bpf_skb_load_bytes(skb, off, h->b, n))
 		return;
+	if (stamped)
+		h->ts_ns = bpf_ktime_get_ns();
 	/* No wake-up: the reader reads every 25 ms whatever comes. */
-	if (bpf_ringbuf_output(&events, h->b, n, BPF_RB_NO_WAKEUP))
+	if (bpf_ringbuf_output(&events, stamped ? (void *)h : h->b,
+			       stamped ? n + sizeof(h->ts_ns) : n,
+			       BPF_RB_NO_WAKEUP))
 		dropped();
 }
 
@@ -151,7 +157,7 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 		return 1;
 	if (ingress) {
 		if (b[0] == REC_HANDSHAKE && b[5] == HS_CLIENT_HELLO)
-			send_hello(skb, off);
+			send_hello(skb, off, false);
 		return 1;
 	}
 	/* A plaintext alert only (2 bytes long): an encrypted one, such as
@@ -176,6 +182,125 @@ SEC("cgroup_skb/egress")
 int floor_egress(struct __sk_buff *skb)
 {
 	return handle(skb, false);
+}
+
+/* floor -s: the least a watcher that follows connections pays, still
+ * decoding nothing. Each connection to the port, once established, gets
+ * a few bytes of state in its socket (the socket operations program
+ * creates it, as tlswatch's does) and asks for its state changes; the
+ * open goes to the ring buffer with a time, as does a close while the
+ * connection is undecided. Each segment with payload looks up its
+ * socket's state: its direction's first segment goes as the hello does
+ * (its first HELLO_MAX bytes), later ones as 8 bytes, each with a time;
+ * the server's second segment decides the connection (a TLS 1.2
+ * handshake: its flight, then its ChangeCipherSpec and Finished), after
+ * which its segments stop at the lookup and its close at the first state
+ * change, which stops the asking. Five events per TLS 1.2 handshake, as
+ * tlswatch sends. Not a watcher either: nothing is reassembled, walked
+ * or decoded. */
+struct conn {
+	__u8 segs[2];		/* segments with payload, [0] client */
+	__u8 done;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct conn);
+} conns SEC(".maps");
+
+struct stamped {
+	__u64 ts_ns;
+	__u8 b[ANSWER_LEN];
+};
+
+static __always_inline void send_stamped(const __u8 *b)
+{
+	struct stamped e = { .ts_ns = bpf_ktime_get_ns() };
+
+	__builtin_memcpy(e.b, b, ANSWER_LEN);
+	if (bpf_ringbuf_output(&events, &e, sizeof(e), BPF_RB_NO_WAKEUP))
+		dropped();
+}
+
+static __always_inline int state_handle(struct __sk_buff *skb, bool ingress)
+{
+	__u32 off = payload_off(skb, ingress);
+	struct bpf_sock *sk = skb->sk;
+	struct conn *c;
+	__u8 d = ingress ? 0 : 1, b[ANSWER_LEN] = {};
+
+	if (!off || !sk)
+		return 1;
+	c = bpf_sk_storage_get(&conns, sk, NULL, 0);
+	if (!c || c->done)
+		return 1;
+	if (c->segs[d] == 0) {
+		send_hello(skb, off, true);
+	} else {
+		if (skb->len - off >= ANSWER_LEN &&
+		    bpf_skb_load_bytes(skb, off, b, ANSWER_LEN))
+			return 1;
+		send_stamped(b);
+	}
+	if (c->segs[d] < 255)
+		c->segs[d]++;
+	if (d == 1 && c->segs[1] >= 2)
+		c->done = 1;
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int state_ingress(struct __sk_buff *skb)
+{
+	return state_handle(skb, true);
+}
+
+SEC("cgroup_skb/egress")
+int state_egress(struct __sk_buff *skb)
+{
+	return state_handle(skb, false);
+}
+
+SEC("sockops")
+int state_sockops(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	__u32 op = skops->op, ev[6];
+	struct conn *c;
+
+	if (op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB) {
+		if (skops->local_port != port || !sk ||
+		    !bpf_sk_storage_get(&conns, sk, NULL,
+					BPF_SK_STORAGE_GET_F_CREATE))
+			return 1;
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+					  BPF_SOCK_OPS_STATE_CB_FLAG);
+	} else if (op == BPF_SOCK_OPS_STATE_CB) {
+		if (skops->args[1] != BPF_TCP_FIN_WAIT1 &&
+		    skops->args[1] != BPF_TCP_CLOSE_WAIT &&
+		    skops->args[1] != BPF_TCP_CLOSE)
+			return 1;
+		c = sk ? bpf_sk_storage_get(&conns, sk, NULL, 0) : NULL;
+		if (c && c->done) {
+			bpf_sock_ops_cb_flags_set(skops,
+				skops->bpf_sock_ops_cb_flags &
+				~BPF_SOCK_OPS_STATE_CB_FLAG);
+			return 1;
+		}
+	} else {
+		return 1;
+	}
+	/* Who: the 4-tuple (IPv4 here), what and when. */
+	ev[0] = skops->remote_ip4;
+	ev[1] = skops->local_ip4;
+	ev[2] = skops->remote_port;
+	ev[3] = op;
+	*(__u64 *)&ev[4] = bpf_ktime_get_ns();
+	if (bpf_ringbuf_output(&events, ev, sizeof(ev), BPF_RB_NO_WAKEUP))
+		dropped();
+	return 1;
 }
 
 /* floor -e: programs that only return, on the hooks tlswatch uses: what

@@ -2,10 +2,14 @@
 /* floor -p PORT: loads floor.bpf.c's programs on the cgroup v2 root and
  * reads their ring buffer as tlswatch's loader does, counting what comes
  * and throwing it away. bench/overhead.sh's mode floor: what any watcher
- * built on these hooks pays at least. floor -e instead attaches programs
- * that only return, to the three hooks tlswatch uses (mode empty): the
- * cost of the hooks alone. On SIGINT or SIGTERM it exits 0, after one
- * line of counts to stderr without -e. Root. */
+ * built on these hooks pays at least. floor -s -p PORT (mode
+ * floor_state) also follows each connection as tlswatch does, with state
+ * in its socket, its open and close, and the server's second segment
+ * ending its capture: what a watcher that keeps connections pays at
+ * least. floor -e instead attaches programs that only return, to the
+ * three hooks tlswatch uses (mode empty): the cost of the hooks alone.
+ * On SIGINT or SIGTERM it exits 0, after one line of counts to stderr
+ * without -e. Root. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -30,6 +34,7 @@
 
 struct counts {
 	uint64_t hellos, answers, bytes;
+	size_t skip;		/* floor -s: the time before the bytes */
 };
 
 static volatile sig_atomic_t stop;
@@ -42,13 +47,14 @@ static void on_signal(int sig)
 
 /* Only counts: the kind from the bytes the programs matched on (a
  * ClientHello's record holds handshake type 1 at byte 5; the server's
- * 8-byte events are a ServerHello or an alert). */
+ * 8-byte events are a ServerHello or an alert; with -s, the rest are
+ * other segments, opens and closes). */
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct counts *c = ctx;
-	const uint8_t *b = data;
+	const uint8_t *b = (const uint8_t *)data + c->skip;
 
-	if (size >= 6 && b[0] == 0x16 && b[5] == 1)
+	if (size >= c->skip + 6 && b[0] == 0x16 && b[5] == 1)
 		c->hellos++;
 	else
 		c->answers++;
@@ -89,27 +95,31 @@ static int sum_drops(struct floor_bpf *skel, uint64_t *sum)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: floor -p PORT | floor -e\n");
+	fprintf(out, "usage: floor [-s] -p PORT | floor -e\n");
 }
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct bpf_link *links[3] = {};
+	struct bpf_program *progs[3][3];
 	struct ring_buffer *rb = NULL;
 	struct floor_bpf *skel = NULL;
 	struct counts c = {};
 	char cg[4096], *end;
 	uint64_t drops;
-	struct bpf_program *in, *eg;
-	bool empty = false;
+	bool empty = false, state = false;
+	int mode;
 	long port = 0;
 	int opt, cg_fd = -1, rc = 1, err;
 
-	while ((opt = getopt(argc, argv, "ehp:")) != -1) {
+	while ((opt = getopt(argc, argv, "ehp:s")) != -1) {
 		switch (opt) {
 		case 'e':
 			empty = true;
+			break;
+		case 's':
+			state = true;
 			break;
 		case 'p':
 			errno = 0;
@@ -128,7 +138,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!port == !empty || optind != argc) {
+	if (!port == !empty || (state && empty) || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -155,28 +165,36 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	skel->rodata->port = port;
-	in = empty ? skel->progs.empty_ingress : skel->progs.floor_ingress;
-	eg = empty ? skel->progs.empty_egress : skel->progs.floor_egress;
-	bpf_program__set_autoload(empty ? skel->progs.floor_ingress :
-				  skel->progs.empty_ingress, false);
-	bpf_program__set_autoload(empty ? skel->progs.floor_egress :
-				  skel->progs.empty_egress, false);
-	bpf_program__set_autoload(skel->progs.empty_sockops, empty);
+	/* Each mode's programs (ingress, egress, socket operations): only
+	 * those load. */
+	progs[0][0] = skel->progs.floor_ingress;
+	progs[0][1] = skel->progs.floor_egress;
+	progs[0][2] = NULL;
+	progs[1][0] = skel->progs.state_ingress;
+	progs[1][1] = skel->progs.state_egress;
+	progs[1][2] = skel->progs.state_sockops;
+	progs[2][0] = skel->progs.empty_ingress;
+	progs[2][1] = skel->progs.empty_egress;
+	progs[2][2] = skel->progs.empty_sockops;
+	mode = empty ? 2 : state ? 1 : 0;
+	c.skip = state ? sizeof(uint64_t) : 0;
+	for (int m = 0; m < 3; m++)
+		for (int i = 0; i < 3; i++)
+			if (progs[m][i])
+				bpf_program__set_autoload(progs[m][i], m == mode);
 	err = floor_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "floor: cannot load the BPF programs: %s\n",
 			strerror(-err));
 		goto out;
 	}
-	links[0] = bpf_program__attach_cgroup(in, cg_fd);
-	links[1] = links[0] ? bpf_program__attach_cgroup(eg, cg_fd) : NULL;
-	if (empty && links[1])
-		links[2] = bpf_program__attach_cgroup(skel->progs.empty_sockops,
-						      cg_fd);
-	if (!links[0] || !links[1] || (empty && !links[2])) {
-		fprintf(stderr, "floor: cannot attach to cgroup %s: %s\n", cg,
-			strerror(errno));
-		goto out;
+	for (int i = 0; i < 3 && progs[mode][i]; i++) {
+		links[i] = bpf_program__attach_cgroup(progs[mode][i], cg_fd);
+		if (!links[i]) {
+			fprintf(stderr, "floor: cannot attach to cgroup %s: %s\n",
+				cg, strerror(errno));
+			goto out;
+		}
 	}
 	if (empty) {
 		fprintf(stderr, "floor: empty programs attached\n");
@@ -193,7 +211,8 @@ int main(int argc, char **argv)
 			strerror(errno));
 		goto out;
 	}
-	fprintf(stderr, "floor: watching TCP port %ld\n", port);
+	fprintf(stderr, "floor: watching TCP port %ld%s\n", port,
+		state ? ", following connections" : "");
 
 	while (!stop) {
 		int n = ring_buffer__poll(rb, POLL_MS);
@@ -215,7 +234,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	fprintf(stderr,
-		"floor: events %llu (clienthello %llu, server %llu), bytes %llu, ring-full drops %llu\n",
+		"floor: events %llu (clienthello %llu, others %llu), bytes %llu, ring-full drops %llu\n",
 		(unsigned long long)(c.hellos + c.answers),
 		(unsigned long long)c.hellos, (unsigned long long)c.answers,
 		(unsigned long long)c.bytes, (unsigned long long)drops);

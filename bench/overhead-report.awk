@@ -36,6 +36,7 @@ NR == 1 { next }
 	if (!((w, m) in seenm)) { seenm[w, m] = 1; ml[w, ++nm[w]] = m }
 	if (m == "floor") floor_seen = 1
 	if (m == "empty") empty_seen = 1
+	if (m == "floor_state") state_seen = 1
 	if (r + 1 > nr[w]) nr[w] = r + 1
 	units[w, r, m] = $4; bytes[w, r, m] = $5; secs[w, r, m] = $6
 	work[w, r, m] = $7; tuser[w, r, m] = $8; tsys[w, r, m] = $9
@@ -106,17 +107,19 @@ END {
 	print "ratio: throughput over that of `" base "` in the same round; the CI is Student's t over the rounds."
 	if (perf_seen) {
 		print "tool CPU: user+sys of the tool's cgroup, plus its work in the kernel from perf's samples of the host"
-		print "(\"in the kernel (perf)\"): for the BPF tools (tlswatch, floor, empty) their programs and the cgroup hooks"
+		print "(\"in the kernel (perf)\"): for the BPF tools (tlswatch, floor, floor_state, empty) their programs and the cgroup hooks"
 		print "calling them, with bpf_stats off as in production (so no run_time_ns); for tcpdump its tap, the"
 		print "packet socket's filter and copy of each packet, run in the workload's context. perf runs in every"
 		print "mode, so its own cost weighs on all alike."
 	} else {
-		print "tool CPU: user+sys of the tool's cgroup, plus its BPF programs' run_time_ns (tlswatch, floor, empty) less what"
+		print "tool CPU: user+sys of the tool's cgroup, plus its BPF programs' run_time_ns (tlswatch, floor, floor_state, empty) less what"
 		print "the host's other traffic made (measured for 1 s before the load, scaled to the run). No perf in"
 		print "these runs: tcpdump's tap in the kernel is NOT counted, and its figures are too low."
 	}
 	if (floor_seen)
 		print "floor: no state, no decoding, each ClientHello and the server's answer sent and thrown away: the least a watcher on these hooks pays."
+	if (state_seen)
+		print "floor_state: as floor, but each connection followed as tlswatch does (state in its socket, open and close, capture ended by the server's second segment; five events per TLS 1.2 handshake), decoding nothing: the least a watcher that keeps connections pays."
 	if (empty_seen)
 		print "empty: programs that only return, on the three hooks tlswatch uses: what the hooks themselves cost."
 }

@@ -15,6 +15,8 @@
 # statistics on (restored at exit), and tcpdump's tap not counted.
 # Root. Settings (environment): ROUNDS (10), SECS (5 per run), QUICK=1
 # (3 rounds of 2 s), WORKLOADS, MODES, CONNS_HS (8), CONNS_BULK (4),
+# KEY (ec: the server's key ECDSA P-256; rsa: RSA 2048), TLS13 (1: nginx
+# offers TLS 1.3 too, and wrk takes it; 0: TLS 1.2, nginx 1.22's last),
 # TLSWATCH_B (another tlswatch binary, run as mode tlswatch_b: an A/B of
 # two builds; add tlswatch_b to MODES), BENCH_DIR
 # ($TMPDIR/tlswatch-overhead), PORT_TLS (18620), PORT_PLAIN (18621),
@@ -28,7 +30,12 @@
 # Mode floor (add it to MODES) runs bench/floor.c watching PORT_TLS:
 # stateless hooks that send each ClientHello and the server's answer to a
 # ring buffer, read and thrown away, the least any watcher on these hooks
-# pays per handshake. Mode empty (add it to MODES) runs bench/floor.c -e:
+# pays per handshake. Mode floor_state (add it to MODES) runs floor -s:
+# the same, but following each connection as tlswatch does (state in its
+# socket, its open and close as events, capture ended by the server's
+# second segment; five events per TLS 1.2 handshake, as tlswatch's), so
+# the least a watcher that keeps connections pays, decoding nothing.
+# Mode empty (add it to MODES) runs bench/floor.c -e:
 # programs that only return, on the same hooks: what the hooks alone
 # cost, any watcher's share of plain bulk on a port it does not watch.
 set -euo pipefail
@@ -48,6 +55,8 @@ CONNS_BULK=${CONNS_BULK:-4}
 PORT_TLS=${PORT_TLS:-18620}
 PORT_PLAIN=${PORT_PLAIN:-18621}
 PORT_IDLE=${PORT_IDLE:-18629}
+KEY=${KEY:-ec}
+TLS13=${TLS13:-0}
 DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/tlswatch-overhead}
 PERF_HZ=${PERF_HZ:-999}
 PERF=${PERF:-$(command -v perf >/dev/null && echo 1 || echo 0)}
@@ -62,7 +71,7 @@ for t in nginx wrk tcpdump bpftool jq openssl awk; do
 done
 [[ -f $CG2/cgroup.procs ]] || die "no cgroup v2 at $CG2 (set CG2)"
 [[ -x ./tlswatch ]] || make -s tlswatch
-[[ " $MODES " != *" floor "* && " $MODES " != *" empty "* ]] ||
+[[ " $MODES " != *" floor"* && " $MODES " != *" empty "* ]] ||
 	make -s -C bench floor
 
 mkdir -p "$DIR/nginx" "$DIR/www"
@@ -72,7 +81,7 @@ cp ./tlswatch "$DIR/tlswatch"
 rm -f "$DIR/tlswatch_b"
 [[ -z ${TLSWATCH_B:-} ]] || cp "$TLSWATCH_B" "$DIR/tlswatch_b"
 rm -f "$DIR/floor"
-[[ " $MODES " != *" floor "* && " $MODES " != *" empty "* ]] ||
+[[ " $MODES " != *" floor"* && " $MODES " != *" empty "* ]] ||
 	cp build/bench/floor "$DIR/floor"
 CG=$CG2/tlswatch-overhead-$$
 mkdir "$CG" "$CG/work" "$CG/work/server" "$CG/work/client" "$CG/tool"
@@ -98,10 +107,19 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ECDSA P-256: the usual choice today, and more handshakes per CPU second
-# than RSA, so more weight on the watcher.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+# than RSA, so more weight on the watcher (KEY=rsa: RSA 2048).
+case $KEY in
+ec) keyargs=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+rsa) keyargs=(-newkey rsa:2048) ;;
+*) die "KEY is ec or rsa" ;;
+esac
+openssl req -x509 "${keyargs[@]}" -nodes \
 	-sha256 -days 2 -subj "/CN=tlswatch-bench.invalid" \
 	-keyout "$DIR/key.pem" -out "$DIR/cert.pem" 2>/dev/null
+# nginx 1.22's default protocols end at TLS 1.2; TLS13=1 adds TLS 1.3,
+# which wrk then negotiates.
+protocols=
+[[ $TLS13 == 1 ]] && protocols="ssl_protocols TLSv1.2 TLSv1.3;"
 echo ok >"$DIR/www/small.txt"
 [[ -s $DIR/www/big.bin ]] || head -c $((16 << 20)) /dev/urandom >"$DIR/www/big.bin"
 cat >"$DIR/nginx/nginx.conf" <<EOF
@@ -122,6 +140,7 @@ http {
   ssl_certificate_key $DIR/key.pem;
   ssl_session_tickets off;
   ssl_session_cache off;
+  $protocols
   keepalive_requests 1000000;
   server { listen 127.0.0.1:$PORT_TLS ssl; root $DIR/www; }
   server { listen 127.0.0.1:$PORT_PLAIN; root $DIR/www; }
@@ -149,7 +168,7 @@ cpu_us() { awk '$1 == "usage_usec" { print $2 }' "$1/cpu.stat"; }
 cpu_ut() { awk '$1 == "user_usec" { u = $2 } $1 == "system_usec" { s = $2 } END { print u, s }' "$1/cpu.stat"; }
 
 # Modes whose tool holds BPF programs, whose run time is counted.
-bpf_mode() { [[ $1 == tlswatch* || $1 == floor || $1 == empty ]]; }
+bpf_mode() { [[ $1 == tlswatch* || $1 == floor* || $1 == empty ]]; }
 
 # The tool's work in the kernel, from perf's samples of the whole host
 # during the load (cpu-clock, PERF_HZ a second per CPU, call chains):
@@ -179,7 +198,7 @@ perf_ns() {  # mode: ns of CPU in the mode's kernel-side work
 	case $1 in
 	tcpdump) pat='dev_queue_xmit_nit|tpacket_rcv|[^t]packet_rcv' ;;
 	none) echo 0; return ;;
-	*) pat='__cgroup_bpf_run_filter_(skb|sock_ops)|bpf_prog_[0-9a-f]+_(handle|floor|empty)_' ;;
+	*) pat='__cgroup_bpf_run_filter_(skb|sock_ops)|bpf_prog_[0-9a-f]+_(handle|floor|state|empty)_' ;;
 	esac
 	perf script -i "$DIR/perf.data" -F ip,sym 2>/dev/null |
 		awk -v pat="$pat" -v hz="$PERF_HZ" 'BEGIN { RS = "" }
@@ -210,9 +229,11 @@ start_tool() {  # mode
 		 exec "$bin" -p "$port" "${args[@]}" --json >/dev/null 2>"$err") &
 		TOOL=$!
 		ready="watching TCP port" ;;
-	floor)
+	floor | floor_state)
+		local s=()
+		[[ $1 == floor_state ]] && s=(-s)
 		(echo "$BASHPID" >"$CG/tool/cgroup.procs"
-		 exec "$DIR/floor" -p "$PORT_TLS" >/dev/null 2>"$err") &
+		 exec "$DIR/floor" "${s[@]}" -p "$PORT_TLS" >/dev/null 2>"$err") &
 		TOOL=$!
 		ready="watching TCP port" ;;
 	empty)
@@ -305,6 +326,6 @@ for w in $WORKLOADS; do
 done
 
 echo
-echo "reproduce: ROUNDS=$ROUNDS SECS=$SECS WORKLOADS='$WORKLOADS' MODES='$MODES'${TLSWATCH_B:+ TLSWATCH_B=$TLSWATCH_B} bench/overhead.sh"
+echo "reproduce: ROUNDS=$ROUNDS SECS=$SECS WORKLOADS='$WORKLOADS' MODES='$MODES' KEY=$KEY TLS13=$TLS13${TLSWATCH_B:+ TLSWATCH_B=$TLSWATCH_B} bench/overhead.sh"
 echo "(per-run data: $DIR/runs.tsv)"
 bench/overhead-report.awk -v base=none "$DIR/runs.tsv"

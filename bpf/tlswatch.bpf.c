@@ -75,11 +75,15 @@ struct {
 
 /* Segment events are built here, not on the 512-byte stack, and sent
  * with their exact length: the pieces are put after the data at the
- * end. */
+ * end. They are kept before the event, beside its header, rather than
+ * after its 4 KiB of data: the lines a segment touches stay few. */
 struct seg_build {
-	struct tw_segment_event ev;
 	struct tw_piece pieces[TW_MAX_PIECES];
+	struct tw_segment_event ev;
 };
+
+#define BUILD(e) \
+	((struct seg_build *)((char *)(e) - offsetof(struct seg_build, ev)))
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -314,10 +318,12 @@ static __always_inline int parse(struct __sk_buff *skb, bool ingress,
 static __always_inline struct tw_segment_event *new_event(const struct pkt *p)
 {
 	__u32 zero = 0;
-	struct tw_segment_event *ev = bpf_map_lookup_elem(&scratch, &zero);
+	struct seg_build *b = bpf_map_lookup_elem(&scratch, &zero);
+	struct tw_segment_event *ev;
 
-	if (!ev)
+	if (!b)
 		return NULL;
+	ev = &b->ev;
 	ev->type = TW_EV_SEGMENT;
 	ev->flags = p->dir == 0 ? TW_SEG_FROM_CLIENT : 0;
 	ev->ts_ns = bpf_ktime_get_ns();
@@ -377,7 +383,7 @@ static __always_inline void ring_full(struct tw_flow *f)
 static __always_inline bool send(struct tw_segment_event *ev, __u32 dlen,
 				 struct tw_flow *f)
 {
-	struct seg_build *b = (struct seg_build *)ev;
+	struct seg_build *b = BUILD(ev);
 	__u32 np = ev->npieces;
 	__u64 size;
 
@@ -390,9 +396,15 @@ static __always_inline bool send(struct tw_segment_event *ev, __u32 dlen,
 	if (dlen > TW_MAX_DATA || np > TW_MAX_PIECES)
 		return false;
 	asm volatile("" : "+r"(dlen));
-	/* All the pieces: one fixed-size copy, of which only the used
-	 * ones are sent. */
-	__builtin_memcpy(ev->data + dlen, b->pieces, sizeof(b->pieces));
+	/* After the data: most segments have one piece, copied alone;
+	 * else all in one fixed-size copy, of which only the used ones are
+	 * sent. */
+	if (np == 1)
+		__builtin_memcpy(ev->data + dlen, b->pieces,
+				 sizeof(b->pieces[0]));
+	else if (np)
+		__builtin_memcpy(ev->data + dlen, b->pieces,
+				 sizeof(b->pieces));
 	ev->dlen = dlen;
 	size = offsetof(struct tw_segment_event, data) + dlen +
 	       np * sizeof(struct tw_piece);
@@ -445,8 +457,8 @@ static __always_inline bool add_piece(struct __sk_buff *skb,
 	 * on a copy of it. */
 	asm volatile("" : "+r"(i));
 	i &= TW_MAX_PIECES - 1;
-	((struct seg_build *)ev)->pieces[i].off = off;
-	((struct seg_build *)ev)->pieces[i].len = n;
+	BUILD(ev)->pieces[i].off = off;
+	BUILD(ev)->pieces[i].len = n;
 	ev->npieces = i + 1;
 	*dlen = d + n;
 	return true;
@@ -552,7 +564,7 @@ struct walk_ctx {
  * ClientHello in the clear may follow one. */
 static __always_inline void encrypted_from(struct walk_ctx *c, __u32 at)
 {
-	struct seg_build *b = (struct seg_build *)c->ev;
+	struct seg_build *b = BUILD(c->ev);
 
 	if (c->keep_full || at >= c->full || c->ev->npieces != 1)
 		return;
@@ -621,14 +633,26 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 	take = TW_HDR - have;
 	if (take > p->len - off)
 		take = p->len - off;
-	__builtin_memcpy(hdr, f->partial[d], TW_HDR);
-	dst = hdr;
-	/* Hide dst's alignment: clang would turn dst + have into an OR,
-	 * which the verifier refuses on a pointer. */
-	asm volatile("" : "+r"(dst));
-	if (!len_in(&take, TW_HDR) ||
-	    bpf_skb_load_bytes(c->skb, p->off + off, dst + have, take))
-		return 1;
+	if (!have && (__u32)off + TW_HDR <= c->full) {
+		/* Whole in the bytes copied in full: read there, with no
+		 * helper call. */
+		__u32 at = off;
+
+		asm volatile("" : "+r"(at));
+		if (at > TW_BUDGET - TW_HDR)
+			return 1;
+		__builtin_memcpy(hdr, c->ev->data + at, TW_HDR);
+		take = TW_HDR;
+	} else {
+		__builtin_memcpy(hdr, f->partial[d], TW_HDR);
+		dst = hdr;
+		/* Hide dst's alignment: clang would turn dst + have into an
+		 * OR, which the verifier refuses on a pointer. */
+		asm volatile("" : "+r"(dst));
+		if (!len_in(&take, TW_HDR) ||
+		    bpf_skb_load_bytes(c->skb, p->off + off, dst + have, take))
+			return 1;
+	}
 	first = f->walking[d] == 1;
 	/* application_data after the direction's first record: encrypted
 	 * from here (encrypted_from). */
@@ -903,8 +927,8 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 		}
 		if (len_in(&full, TW_BUDGET) &&
 		    !bpf_skb_load_bytes(skb, p.off, ev->data, full)) {
-			((struct seg_build *)ev)->pieces[0].off = 0;
-			((struct seg_build *)ev)->pieces[0].len = full;
+			BUILD(ev)->pieces[0].off = 0;
+			BUILD(ev)->pieces[0].len = full;
 			ev->npieces = 1;
 			dlen = full;
 			f->captured[d] += full;
@@ -955,7 +979,7 @@ static __always_inline int handle(struct __sk_buff *skb, bool ingress)
 		walk_restore(f, d, &saved);
 		if (len_in(&full, TW_BUDGET) &&
 		    !bpf_skb_load_bytes(skb, p.off, ev->data, full)) {
-			((struct seg_build *)ev)->pieces[0].len = full;
+			BUILD(ev)->pieces[0].len = full;
 			ev->npieces = 1;
 			dlen = full;
 		}
