@@ -398,13 +398,18 @@ static __always_inline bool send(struct tw_segment_event *ev, __u32 dlen,
 	asm volatile("" : "+r"(dlen));
 	/* After the data: most segments have one piece, copied alone;
 	 * else all in one fixed-size copy, of which only the used ones are
-	 * sent. */
-	if (np == 1)
-		__builtin_memcpy(ev->data + dlen, b->pieces,
-				 sizeof(b->pieces[0]));
-	else if (np)
-		__builtin_memcpy(ev->data + dlen, b->pieces,
-				 sizeof(b->pieces));
+	 * sent. A piece is 8 bytes, moved as one word: a memcpy to the
+	 * unaligned ev->data + dlen is a byte at a time, 256 instructions
+	 * for the 16 pieces. The verifier takes unaligned words in a map
+	 * value unless strict alignment is asked for. */
+	_Static_assert(sizeof(struct tw_piece) == sizeof(__u64), "piece size");
+	if (np == 1) {
+		*(__u64 *)(ev->data + dlen) = *(const __u64 *)b->pieces;
+	} else if (np) {
+		for (int i = 0; i < TW_MAX_PIECES; i++)
+			((__u64 *)(ev->data + dlen))[i] =
+				((const __u64 *)b->pieces)[i];
+	}
 	ev->dlen = dlen;
 	size = offsetof(struct tw_segment_event, data) + dlen +
 	       np * sizeof(struct tw_piece);
