@@ -267,7 +267,11 @@ SEC("sockops")
 int state_sockops(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
-	__u32 op = skops->op, ev[6];
+	__u32 op = skops->op;
+	struct {
+		__u32 client, server, port, op;
+		__u64 ts_ns;
+	} ev;
 	struct conn *c;
 
 	if (op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB) {
@@ -293,12 +297,12 @@ int state_sockops(struct bpf_sock_ops *skops)
 		return 1;
 	}
 	/* Who: the 4-tuple (IPv4 here), what and when. */
-	ev[0] = skops->remote_ip4;
-	ev[1] = skops->local_ip4;
-	ev[2] = skops->remote_port;
-	ev[3] = op;
-	*(__u64 *)&ev[4] = bpf_ktime_get_ns();
-	if (bpf_ringbuf_output(&events, ev, sizeof(ev), BPF_RB_NO_WAKEUP))
+	ev.client = skops->remote_ip4;
+	ev.server = skops->local_ip4;
+	ev.port = skops->remote_port;
+	ev.op = op;
+	ev.ts_ns = bpf_ktime_get_ns();
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), BPF_RB_NO_WAKEUP))
 		dropped();
 	return 1;
 }

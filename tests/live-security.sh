@@ -244,8 +244,14 @@ if start anon -p $P_TLS --json -a -v --anonymize-ip --hash-sni --metrics $P_M3; 
 	client 127.0.0.72 secret-sni-one.example -tls1_2
 	echo | timeout 5 openssl s_client -connect "[::1]:$P_TLS" \
 		-servername Secret-SNI-Two.example -tls1_2 >/dev/null 2>&1
-	sleep 1
-	scrape=$(curl -s -m 5 "http://127.0.0.1:$P_M3/metrics")
+	# Metrics are published once a second, and a failure is reported
+	# up to a second after its alert (the wait for the close): a fixed
+	# second was not always enough.
+	for _ in $(seq 50); do
+		scrape=$(curl -s -m 5 "http://127.0.0.1:$P_M3/metrics")
+		grep -q 'top_client_failures{client="127.0.0.0"} 2' <<<"$scrape" && break
+		sleep 0.1
+	done
 	stop
 	all="$(cat "$tmp/anon.out" "$tmp/anon.err")$scrape"
 	if jq -e -s 'map(select(.event == "connection" and .outcome == "failed")) |
