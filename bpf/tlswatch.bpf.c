@@ -396,20 +396,14 @@ static __always_inline bool send(struct tw_segment_event *ev, __u32 dlen,
 	if (dlen > TW_MAX_DATA || np > TW_MAX_PIECES)
 		return false;
 	asm volatile("" : "+r"(dlen));
-	/* After the data: most segments have one piece, copied alone;
-	 * else all in one fixed-size copy, of which only the used ones are
-	 * sent. A piece is 8 bytes, moved as one word: a memcpy to the
-	 * unaligned ev->data + dlen is a byte at a time, 256 instructions
-	 * for the 16 pieces. The verifier takes unaligned words in a map
-	 * value unless strict alignment is asked for. */
+	/* The used pieces after the data (most segments have one), each 8
+	 * bytes moved as one word: a memcpy to the unaligned ev->data +
+	 * dlen is a byte at a time, 256 instructions for the 16 pieces.
+	 * The verifier takes unaligned words in a map value unless strict
+	 * alignment is asked for. */
 	_Static_assert(sizeof(struct tw_piece) == sizeof(__u64), "piece size");
-	if (np == 1) {
-		*(__u64 *)(ev->data + dlen) = *(const __u64 *)b->pieces;
-	} else if (np) {
-		for (int i = 0; i < TW_MAX_PIECES; i++)
-			((__u64 *)(ev->data + dlen))[i] =
-				((const __u64 *)b->pieces)[i];
-	}
+	for (int i = 0; i < TW_MAX_PIECES && i < np; i++)
+		((__u64 *)(ev->data + dlen))[i] = ((const __u64 *)b->pieces)[i];
 	ev->dlen = dlen;
 	size = offsetof(struct tw_segment_event, data) + dlen +
 	       np * sizeof(struct tw_piece);
@@ -643,6 +637,8 @@ static long walk_one(__u32 i, struct walk_ctx *c)
 		 * helper call. */
 		__u32 at = off;
 
+		/* A bound the verifier can see: full <= TW_BUDGET already
+		 * keeps it so. */
 		asm volatile("" : "+r"(at));
 		if (at > TW_BUDGET - TW_HDR)
 			return 1;
